@@ -1,0 +1,1 @@
+"""Warehouse engines: the embedded DuckDB default and Databricks SQL."""

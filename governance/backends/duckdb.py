@@ -1,0 +1,164 @@
+"""The embedded warehouse: one DuckDB file under ``GOV_HOME``, a connection per unit of work."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from sqlglot import exp
+
+from governance import sql
+from governance.errors import QueryError, WorkspaceBusy, WorkspaceError
+from governance.settings import Settings
+from governance.warehouse import Params, Session, Warehouse
+
+WORKSPACE_FILE = "workspace.duckdb"
+_RESET_HINT = "rebuild it with `python -m governance demo --reset`"
+
+
+class DuckDBSession(Session):
+    """A unit of work on one DuckDB connection and transaction."""
+
+    dialect = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def _catalogs(self) -> Mapping[str, str]:
+        return {}
+
+    def fetch_df(self, name: str, params: Params | None = None) -> pd.DataFrame:
+        (statement,) = self._single(name, params or {})
+        try:
+            return self._con.execute(statement, dict(params or {})).df()
+        except duckdb.Error as exc:
+            raise _query_error(name, exc) from exc
+
+    def _run(
+        self, name: str, statement: str, params: Params, *, fetch: bool
+    ) -> tuple[Sequence[str], Sequence[tuple[Any, ...]]]:
+        try:
+            cur = self._con.execute(statement, dict(params) if params else None)
+            if not fetch:
+                return (), ()
+            columns = [d[0] for d in cur.description or ()]
+            return columns, cur.fetchall()
+        except duckdb.Error as exc:
+            raise _query_error(name, exc) from exc
+
+    def iterate(
+        self, name: str, params: Params | None = None, *, batch: int = 10_000
+    ) -> Iterator[tuple[Any, ...]]:
+        (statement,) = self._single(name, params or {})
+        try:
+            cur = self._con.execute(statement, dict(params) if params else None)
+            while rows := cur.fetchmany(batch):
+                yield from rows
+        except duckdb.Error as exc:
+            raise _query_error(name, exc) from exc
+
+    def load_table(self, table: str, frame: pd.DataFrame) -> None:
+        self._guard_table(table)
+        parts = table.split(".")
+        if len(parts) != 3 or parts[0] not in sql.ENVIRONMENTS:
+            raise QueryError("load_table", f"{table!r} is not an <env>.<schema>.<table> name")
+        target = exp.table_(parts[2], db=f"{parts[0]}_{parts[1]}", quoted=True)
+        self._con.register("_driftgate_frame", frame)
+        try:
+            ddl = exp.Create(
+                this=target,
+                kind="TABLE",
+                replace=True,
+                expression=exp.select("*").from_("_driftgate_frame"),
+            )
+            self._con.execute(ddl.sql(dialect="duckdb"))
+        finally:
+            self._con.unregister("_driftgate_frame")
+
+
+def _query_error(name: str, exc: duckdb.Error) -> QueryError:
+    message = str(exc).splitlines()[0]
+    if isinstance(exc, duckdb.CatalogException):
+        return QueryError(name, message, hint=f"the workspace is incomplete; {_RESET_HINT}")
+    return QueryError(name, message)
+
+
+@dataclass(frozen=True)
+class DuckDBWarehouse(Warehouse):
+    """The embedded workspace file.
+
+    Attributes:
+        path: The DuckDB file.
+        lock_timeout: Seconds to retry while another process holds the file lock.
+    """
+
+    path: Path
+    lock_timeout: float = 10.0
+    dialect = "duckdb"
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, create: bool = False) -> DuckDBWarehouse:
+        """Build from settings; unless ``create``, the file must already exist."""
+        path = settings.duckdb_dir / WORKSPACE_FILE
+        if not create and not path.is_file():
+            raise WorkspaceError(
+                f"no workspace at {path}",
+                hint="create the demo workspace with `python -m governance demo` "
+                "(or set GOV_HOME to an existing one)",
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return cls(path=path, lock_timeout=settings.lock_timeout)
+
+    def describe(self) -> str:
+        return f"DuckDB {self.path}"
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                text = str(exc)
+                if "lock" not in text:
+                    raise WorkspaceError(
+                        f"cannot open workspace {self.path}: {text.splitlines()[0]}",
+                        hint=_RESET_HINT,
+                    ) from exc
+                if time.monotonic() >= deadline:
+                    holder = re.search(r"\(PID (\d+)\)", text)
+                    who = f" by process {holder.group(1)}" if holder else ""
+                    raise WorkspaceBusy(
+                        f"workspace {self.path} stayed locked{who} for {self.lock_timeout:g}s",
+                        hint="wait for the other Driftgate command to finish, or raise "
+                        "GOV_LOCK_TIMEOUT",
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+            except duckdb.Error as exc:
+                raise WorkspaceError(
+                    f"cannot open workspace {self.path}: {str(exc).splitlines()[0]}",
+                    hint=_RESET_HINT,
+                ) from exc
+
+    @contextmanager
+    def session(self) -> Iterator[DuckDBSession]:
+        con = self._connect()
+        try:
+            con.begin()
+            session = DuckDBSession(con)
+            try:
+                yield session
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+        finally:
+            con.close()

@@ -1,0 +1,179 @@
+"""Named queries: ``queries/<name>.sql`` in Databricks SQL, rendered per engine with sqlglot.
+
+Query files use ``:name`` parameters and logical table names:
+
+* ``governance.<table>`` and ``lineage.<table>``: Driftgate's own store;
+* ``uat.<schema>.<table>`` and ``prod.<schema>.<table>``: the two environments;
+* ``system.access.table_lineage`` / ``column_lineage``: Unity Catalog lineage.
+
+:func:`render` maps them onto the engine: on Databricks to the configured catalogs, on DuckDB to
+schemas of the single workspace file (``uat.retail.sales`` becomes ``uat_retail.sales`` and the
+system lineage tables become ``lineage.*``, which have the same columns). A file
+``queries/duckdb/<name>.sql`` overrides the transpiled text where the dialects really differ.
+
+Parameters are checked before anything runs: a missing or unknown parameter raises
+:class:`QueryError` naming the query. Values are always bound by the driver, never formatted in.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+
+from governance.errors import QueryError
+
+QUERIES_DIR = Path(__file__).resolve().parents[1] / "queries"
+ENVIRONMENTS = ("uat", "prod")
+_WRITE_NODES = (exp.Insert, exp.Create, exp.Update, exp.Delete, exp.Merge, exp.Drop, exp.Alter)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query file.
+
+    Attributes:
+        name: Path under ``queries/`` without ``.sql``, with ``/`` (``ddl/ledger``).
+        statements: The parsed statements (Databricks dialect), in file order.
+        params: Names of the ``:name`` parameters the file uses.
+        writes: Environments (``uat``/``prod``) the statements write to; used by the prod guard.
+        doc: The leading ``--`` comment block, for humans.
+    """
+
+    name: str
+    statements: tuple[exp.Expression, ...]
+    params: frozenset[str]
+    writes: frozenset[str]
+    doc: str
+
+    def check_params(self, params: Mapping[str, object]) -> None:
+        """Raise :class:`QueryError` unless ``params`` names exactly this query's parameters."""
+        given = set(params)
+        missing = sorted(self.params - given)
+        unknown = sorted(given - self.params)
+        if missing or unknown:
+            parts = []
+            if missing:
+                parts.append(f"missing parameter(s) {', '.join(missing)}")
+            if unknown:
+                parts.append(f"unknown parameter(s) {', '.join(unknown)}")
+            expected = ", ".join(sorted(self.params)) or "none"
+            raise QueryError(self.name, f"{'; '.join(parts)} (expects: {expected})")
+
+
+def query_names() -> list[str]:
+    """Return the names of every query file, sorted (engine overrides excluded)."""
+    return sorted(
+        p.relative_to(QUERIES_DIR).with_suffix("").as_posix()
+        for p in QUERIES_DIR.rglob("*.sql")
+        if p.relative_to(QUERIES_DIR).parts[0] != "duckdb"
+    )
+
+
+def _write_targets(stmt: exp.Expression) -> set[str]:
+    envs = set()
+    for node in stmt.find_all(*_WRITE_NODES):
+        target = node.this.find(exp.Table) if node.this is not None else None
+        if target is None:
+            continue
+        # CREATE SCHEMA uat.retail parses as Table(db=retail, catalog=uat); a table as
+        # Table(this, db, catalog). Either way the environment is the first part.
+        first = target.catalog or (target.db if not target.name else "")
+        if first in ENVIRONMENTS:
+            envs.add(first)
+    return envs
+
+
+@functools.cache
+def load_query(name: str) -> Query:
+    """Load and parse ``queries/<name>.sql``.
+
+    Raises:
+        QueryError: The file does not exist or is not valid Databricks SQL.
+    """
+    path = QUERIES_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise QueryError(name, f"no such query file {path}", hint="see queries/ for names")
+    text = path.read_text(encoding="utf-8")
+    try:
+        statements = tuple(s for s in sqlglot.parse(text, read="databricks") if s is not None)
+    except sqlglot.errors.ParseError as exc:
+        raise QueryError(name, f"{path} is not valid Databricks SQL: {exc}") from exc
+    if not statements:
+        raise QueryError(name, f"{path} holds no statement")
+    params = frozenset(p.name for s in statements for p in s.find_all(exp.Placeholder))
+    writes = frozenset(env for s in statements for env in _write_targets(s))
+    doc = "\n".join(
+        line.removeprefix("--").strip()
+        for line in text.splitlines()
+        if line.startswith("--")
+    )
+    return Query(name, statements, params, writes, doc)
+
+
+def _map_tables(stmt: exp.Expression, dialect: str, catalogs: Mapping[str, str]) -> exp.Expression:
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Table):
+            return node
+        catalog, db = node.catalog, node.db
+        if not node.name and db and not catalog:  # CREATE SCHEMA <db>
+            catalog, db = db, node.name
+        if dialect == "duckdb":
+            if catalog == "system" and db == "access":
+                return _retarget(node, None, "lineage")
+            if catalog in ENVIRONMENTS:
+                return _retarget(node, None, f"{catalog}_{db}")
+            return node
+        if catalog in ENVIRONMENTS:
+            return _retarget(node, catalogs[catalog], db)
+        if not catalog and db in ("governance", "lineage"):
+            return _retarget(node, catalogs["gov"], db)
+        return node
+
+    return stmt.copy().transform(rewrite)
+
+
+def _retarget(node: exp.Table, catalog: str | None, db: str) -> exp.Table:
+    new = node.copy()
+    new.set("db", exp.to_identifier(db))
+    new.set("catalog", exp.to_identifier(catalog) if catalog else None)
+    return new
+
+
+@functools.cache
+def _render_cached(name: str, dialect: str, catalog_items: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    query = load_query(name)
+    override = QUERIES_DIR / "duckdb" / f"{name}.sql"
+    if dialect == "duckdb" and override.is_file():
+        parsed = sqlglot.parse(override.read_text(encoding="utf-8"), read="duckdb")
+        return tuple(s.sql(dialect="duckdb") for s in parsed if s is not None)
+    catalogs = dict(catalog_items)
+    return tuple(
+        _map_tables(stmt, dialect, catalogs).sql(dialect=dialect) for stmt in query.statements
+    )
+
+
+def render(name: str, dialect: str, catalogs: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Render a query's statements for an engine.
+
+    Args:
+        name: Query name.
+        dialect: ``"duckdb"`` or ``"databricks"``.
+        catalogs: For Databricks, the real catalog of each logical one (``gov``, ``uat``,
+            ``prod``).
+
+    Returns:
+        One SQL string per statement, with placeholders in the engine's style.
+    """
+    if dialect not in ("duckdb", "databricks"):
+        raise QueryError(name, f"unknown dialect {dialect!r} (known: databricks, duckdb)")
+    if dialect == "databricks":
+        missing = [c for c in ("gov", "uat", "prod") if c not in (catalogs or {})]
+        if missing:
+            raise QueryError(name, f"no catalog configured for {', '.join(missing)}")
+    items = tuple(sorted((catalogs or {}).items()))
+    return _render_cached(name, dialect, items)
