@@ -4,7 +4,10 @@ Query files use ``:name`` parameters and logical table names:
 
 * ``governance.<table>`` and ``lineage.<table>``: Driftgate's own store;
 * ``uat.<schema>.<table>`` and ``prod.<schema>.<table>``: the two environments;
-* ``system.access.table_lineage`` / ``column_lineage``: Unity Catalog lineage.
+* ``system.access.table_lineage`` / ``column_lineage``: Unity Catalog lineage;
+* ``IDENTIFIER(:name)``: a table chosen at run time (Databricks' own syntax), e.g. a model's
+  inference log. Its value must be a plain ``catalog.schema.table`` name and is substituted as a
+  quoted identifier after validation, never as text.
 
 :func:`render` maps them onto the engine: on Databricks to the configured catalogs, on DuckDB to
 schemas of the single workspace file (``uat.retail.sales`` becomes ``uat_retail.sales`` and the
@@ -18,6 +21,7 @@ Parameters are checked before anything runs: a missing or unknown parameter rais
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +33,7 @@ from governance.errors import QueryError
 
 QUERIES_DIR = Path(__file__).resolve().parents[1] / "queries"
 ENVIRONMENTS = ("uat", "prod")
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){1,2}$")
 _WRITE_NODES = (exp.Insert, exp.Create, exp.Update, exp.Delete, exp.Merge, exp.Drop, exp.Alter)
 
 
@@ -39,15 +44,19 @@ class Query:
     Attributes:
         name: Path under ``queries/`` without ``.sql``, with ``/`` (``ddl/ledger``).
         statements: The parsed statements (Databricks dialect), in file order.
-        params: Names of the ``:name`` parameters the file uses.
+        params: Names of the ``:name`` parameters the file uses (identifiers included).
+        identifiers: Parameters used as ``IDENTIFIER(:name)`` table names.
         writes: Environments (``uat``/``prod``) the statements write to; used by the prod guard.
+        written_identifiers: Identifier parameters that are write targets.
         doc: The leading ``--`` comment block, for humans.
     """
 
     name: str
-    statements: tuple[exp.Expression, ...]
+    statements: tuple[exp.Expr, ...]
     params: frozenset[str]
+    identifiers: frozenset[str]
     writes: frozenset[str]
+    written_identifiers: frozenset[str]
     doc: str
 
     def check_params(self, params: Mapping[str, object]) -> None:
@@ -63,6 +72,22 @@ class Query:
                 parts.append(f"unknown parameter(s) {', '.join(unknown)}")
             expected = ", ".join(sorted(self.params)) or "none"
             raise QueryError(self.name, f"{'; '.join(parts)} (expects: {expected})")
+        for ident in self.identifiers:
+            value = params[ident]
+            if not isinstance(value, str) or not _TABLE_NAME.match(value):
+                raise QueryError(
+                    self.name, f"parameter {ident}={value!r} is not a table name like "
+                    "catalog.schema.table"
+                )
+
+    def bind_values(self, params: Mapping[str, object]) -> dict[str, object]:
+        """The parameters the driver binds (identifier parameters are substituted instead)."""
+        return {k: v for k, v in params.items() if k not in self.identifiers}
+
+    def env_writes(self, params: Mapping[str, object]) -> frozenset[str]:
+        """Environments written, counting run-time table names."""
+        dynamic = {str(params[i]).split(".")[0] for i in self.written_identifiers}
+        return self.writes | frozenset(dynamic & set(ENVIRONMENTS))
 
 
 def query_names() -> list[str]:
@@ -74,18 +99,31 @@ def query_names() -> list[str]:
     )
 
 
-def _write_targets(stmt: exp.Expression) -> set[str]:
-    envs = set()
+def _identifier_param(table: exp.Table) -> str | None:
+    fn = table.this
+    if isinstance(fn, exp.Anonymous) and str(fn.this).upper() == "IDENTIFIER":
+        inner = fn.expressions[0] if fn.expressions else None
+        if isinstance(inner, exp.Placeholder):
+            return str(inner.name)
+    return None
+
+
+def _write_targets(stmt: exp.Expr) -> tuple[set[str], set[str]]:
+    envs, idents = set(), set()
     for node in stmt.find_all(*_WRITE_NODES):
         target = node.this.find(exp.Table) if node.this is not None else None
         if target is None:
+            continue
+        ident = _identifier_param(target)
+        if ident:
+            idents.add(ident)
             continue
         # CREATE SCHEMA uat.retail parses as Table(db=retail, catalog=uat); a table as
         # Table(this, db, catalog). Either way the environment is the first part.
         first = target.catalog or (target.db if not target.name else "")
         if first in ENVIRONMENTS:
             envs.add(first)
-    return envs
+    return envs, idents
 
 
 @functools.cache
@@ -106,22 +144,30 @@ def load_query(name: str) -> Query:
     if not statements:
         raise QueryError(name, f"{path} holds no statement")
     params = frozenset(p.name for s in statements for p in s.find_all(exp.Placeholder))
-    writes = frozenset(env for s in statements for env in _write_targets(s))
+    identifiers = frozenset(
+        i for s in statements for t in s.find_all(exp.Table) if (i := _identifier_param(t))
+    )
+    targets = [_write_targets(s) for s in statements]
+    writes = frozenset(env for envs, _ in targets for env in envs)
+    written_identifiers = frozenset(i for _, idents in targets for i in idents)
     doc = "\n".join(
         line.removeprefix("--").strip()
         for line in text.splitlines()
         if line.startswith("--")
     )
-    return Query(name, statements, params, writes, doc)
+    return Query(name, statements, params, identifiers, writes, written_identifiers, doc)
 
 
-def _map_tables(stmt: exp.Expression, dialect: str, catalogs: Mapping[str, str]) -> exp.Expression:
+def _map_tables(
+    stmt: exp.Expr, dialect: str, catalogs: Mapping[str, str], tables: Mapping[str, str]
+) -> exp.Expression:
     def rewrite(node: exp.Expression) -> exp.Expression:
         if not isinstance(node, exp.Table):
             return node
+        ident = _identifier_param(node)
+        if ident is not None:
+            node = exp.to_table(tables[ident], dialect="databricks")
         catalog, db = node.catalog, node.db
-        if not node.name and db and not catalog:  # CREATE SCHEMA <db>
-            catalog, db = db, node.name
         if dialect == "duckdb":
             if catalog == "system" and db == "access":
                 return _retarget(node, None, "lineage")
@@ -144,20 +190,31 @@ def _retarget(node: exp.Table, catalog: str | None, db: str) -> exp.Table:
     return new
 
 
-@functools.cache
-def _render_cached(name: str, dialect: str, catalog_items: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+@functools.lru_cache(maxsize=4096)
+def _render_cached(
+    name: str,
+    dialect: str,
+    catalog_items: tuple[tuple[str, str], ...],
+    table_items: tuple[tuple[str, str], ...],
+) -> tuple[str, ...]:
     query = load_query(name)
     override = QUERIES_DIR / "duckdb" / f"{name}.sql"
     if dialect == "duckdb" and override.is_file():
         parsed = sqlglot.parse(override.read_text(encoding="utf-8"), read="duckdb")
         return tuple(s.sql(dialect="duckdb") for s in parsed if s is not None)
-    catalogs = dict(catalog_items)
+    catalogs, tables = dict(catalog_items), dict(table_items)
     return tuple(
-        _map_tables(stmt, dialect, catalogs).sql(dialect=dialect) for stmt in query.statements
+        _map_tables(stmt, dialect, catalogs, tables).sql(dialect=dialect)
+        for stmt in query.statements
     )
 
 
-def render(name: str, dialect: str, catalogs: Mapping[str, str] | None = None) -> tuple[str, ...]:
+def render(
+    name: str,
+    dialect: str,
+    catalogs: Mapping[str, str] | None = None,
+    tables: Mapping[str, str] | None = None,
+) -> tuple[str, ...]:
     """Render a query's statements for an engine.
 
     Args:
@@ -165,6 +222,7 @@ def render(name: str, dialect: str, catalogs: Mapping[str, str] | None = None) -
         dialect: ``"duckdb"`` or ``"databricks"``.
         catalogs: For Databricks, the real catalog of each logical one (``gov``, ``uat``,
             ``prod``).
+        tables: Values of the query's ``IDENTIFIER(:name)`` parameters (validated names).
 
     Returns:
         One SQL string per statement, with placeholders in the engine's style.
@@ -175,5 +233,11 @@ def render(name: str, dialect: str, catalogs: Mapping[str, str] | None = None) -
         missing = [c for c in ("gov", "uat", "prod") if c not in (catalogs or {})]
         if missing:
             raise QueryError(name, f"no catalog configured for {', '.join(missing)}")
-    items = tuple(sorted((catalogs or {}).items()))
-    return _render_cached(name, dialect, items)
+    query = load_query(name)
+    tables = {k: v for k, v in (tables or {}).items() if k in query.identifiers}
+    missing_tables = sorted(query.identifiers - set(tables))
+    if missing_tables:
+        raise QueryError(name, f"missing table parameter(s) {', '.join(missing_tables)}")
+    return _render_cached(
+        name, dialect, tuple(sorted((catalogs or {}).items())), tuple(sorted(tables.items()))
+    )

@@ -34,18 +34,18 @@ class Session(abc.ABC):
     def execute(self, name: str, params: Params | None = None) -> None:
         """Run every statement of query ``name``; results are discarded."""
         for statement in self._prepare(name, params or {}):
-            self._run(name, statement, params or {}, fetch=False)
+            self._run(name, statement, self._bind(name, params), fetch=False)
 
     def fetch_rows(self, name: str, params: Params | None = None) -> list[dict[str, Any]]:
         """Run query ``name`` (one statement) and return its rows as dicts."""
         (statement,) = self._single(name, params or {})
-        columns, rows = self._run(name, statement, params or {}, fetch=True)
+        columns, rows = self._run(name, statement, self._bind(name, params), fetch=True)
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def fetch_df(self, name: str, params: Params | None = None) -> pd.DataFrame:
         """Run query ``name`` (one statement) and return a DataFrame."""
         (statement,) = self._single(name, params or {})
-        columns, rows = self._run(name, statement, params or {}, fetch=True)
+        columns, rows = self._run(name, statement, self._bind(name, params), fetch=True)
         return pd.DataFrame.from_records(list(rows), columns=list(columns))
 
     def fetch_scalar(self, name: str, params: Params | None = None) -> Any:
@@ -74,14 +74,21 @@ class Session(abc.ABC):
     def _prepare(self, name: str, params: Params) -> tuple[str, ...]:
         query = sql.load_query(name)
         query.check_params(params)
-        if "prod" in query.writes:
+        if "prod" in query.env_writes(params):
             envguard.require_prod_write(f"query {name!r}")
-        return sql.render(name, self.dialect, self._catalogs())
+        tables = {k: str(params[k]) for k in query.identifiers}
+        return sql.render(name, self.dialect, self._catalogs(), tables)
+
+    @staticmethod
+    def _bind(name: str, params: Params | None) -> dict[str, Any]:
+        return sql.load_query(name).bind_values(params or {})
 
     def _single(self, name: str, params: Params) -> tuple[str]:
         statements = self._prepare(name, params)
         if len(statements) != 1:
-            raise QueryError(name, f"returns rows, so must hold one statement, not {len(statements)}")
+            raise QueryError(
+                name, f"returns rows, so must hold one statement, not {len(statements)}"
+            )
         return (statements[0],)
 
     def _guard_table(self, table: str) -> None:

@@ -37,7 +37,7 @@ class DuckDBSession(Session):
     def fetch_df(self, name: str, params: Params | None = None) -> pd.DataFrame:
         (statement,) = self._single(name, params or {})
         try:
-            return self._con.execute(statement, dict(params or {})).df()
+            return self._con.execute(statement, self._bind(name, params)).df()
         except duckdb.Error as exc:
             raise _query_error(name, exc) from exc
 
@@ -58,7 +58,7 @@ class DuckDBSession(Session):
     ) -> Iterator[tuple[Any, ...]]:
         (statement,) = self._single(name, params or {})
         try:
-            cur = self._con.execute(statement, dict(params) if params else None)
+            cur = self._con.execute(statement, self._bind(name, params) or None)
             while rows := cur.fetchmany(batch):
                 yield from rows
         except duckdb.Error as exc:

@@ -1,0 +1,1 @@
+"""The Streamlit shell around the governance core."""

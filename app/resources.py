@@ -1,0 +1,47 @@
+"""Process-wide resources and cached reads: the only place the UI caches anything.
+
+The warehouse object holds no connection (each unit of work opens its own), so caching it is
+safe across sessions; the MLflow clients are cached because opening a sqlite store costs ~1 s.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from governance import overview
+from governance.registry import Registry, quiet_mlflow, registries
+from governance.settings import Settings, load_settings
+from governance.warehouse import Warehouse, open_warehouse
+
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    """Resolved settings (environment, then secrets, then defaults)."""
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def warehouse() -> Warehouse:
+    """The configured warehouse; raises if the workspace does not exist."""
+    return open_warehouse(settings())
+
+
+@st.cache_resource(show_spinner=False)
+def mlflow_registries() -> dict[str, Registry]:
+    """One registry gateway per environment."""
+    quiet_mlflow()
+    return registries(settings())
+
+
+@st.cache_data(ttl=30, show_spinner="Reading the workspace…")
+def load_overview() -> overview.Overview:
+    """The overview, cached briefly so reruns stay fast."""
+    return overview.load_overview(warehouse(), mlflow_registries())
+
+
+def describe_workspace() -> str:
+    """Where this app reads from, without opening anything (safe when it does not exist)."""
+    current = settings()
+    if current.backend == "duckdb":
+        return f"GOV_HOME={current.home}"
+    return f"{current.gov_catalog} / {current.uat_catalog} / {current.prod_catalog}"

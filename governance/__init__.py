@@ -1,0 +1,1 @@
+"""Driftgate governance core: pure Python, no UI imports."""

@@ -1,0 +1,1 @@
+"""Deterministic synthetic retail world and the three demo models that run on it."""

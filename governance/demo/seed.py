@@ -1,0 +1,247 @@
+"""Build the retail demo workspace: data, lineage, three trained models, bootstrap promotions.
+
+The build is deterministic from the seed: the same seed gives the same tables and the same model
+metrics (run ids and times differ). The last step writes ``demo_seeded`` to the ledger; a
+workspace without it is incomplete (a crash mid-build) and is rebuilt from scratch on the next
+``demo`` call, so nothing half-written survives.
+
+The module plays the upstream pipelines that own production data (raw tables, feature tables,
+inference logs), so it is one of the two callers allowed to write prod; models reach the prod
+registry only through :func:`governance.promotion.promote`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from governance import envguard, ledger, lineage, promotion, schema
+from governance.demo import models, retail
+from governance.errors import GovernanceError
+from governance.registry import Registry, registries
+from governance.settings import Settings
+from governance.warehouse import Session, Warehouse, open_warehouse
+
+log = logging.getLogger(__name__)
+ACTOR = "system:demo"
+EXPERIMENT = "driftgate-demo"
+RAW_TABLES = ("stores", "products", "calendar", "weather", "sales", "customer_sessions")
+# Which raw tables each model's feature table is built from.
+SOURCES = {
+    "demand_forecast": ("sales", "stores", "products", "calendar", "weather"),
+    "price_elasticity": ("sales", "products", "calendar"),
+    "basket_propensity": ("customer_sessions",),
+}
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """What ``demo`` did: ``built`` is False when a complete workspace was already there."""
+
+    built: bool
+    seconds: float
+    tables: dict[str, int]
+    metrics: dict[str, dict[str, float]]
+
+
+def feature_table(name: str) -> str:
+    """Full name of a model's feature table (prod, owned by the feature pipeline)."""
+    return f"prod.features.{name}_features"
+
+
+def training_table(name: str, version: int) -> str:
+    """Full name of a model version's immutable training set (uat)."""
+    return f"uat.training.{name}_v{version}"
+
+
+def inference_table(name: str) -> str:
+    """Full name of a production model's inference log."""
+    return f"prod.inference.{name}"
+
+
+def is_seeded(warehouse: Warehouse) -> bool:
+    """True when the workspace holds a completed demo build."""
+    try:
+        with warehouse.session() as session:
+            return bool(ledger.latest_by_type(session, "demo_seeded"))
+    except GovernanceError:
+        return False
+
+
+def seed(settings: Settings, *, reset: bool = False, progress: Progress = log.info) -> SeedReport:
+    """Build the demo workspace under ``settings.home`` unless a complete one exists.
+
+    Args:
+        settings: Resolved settings (home, seed, scale).
+        reset: Throw away any existing workspace first.
+        progress: Called with one line per step.
+
+    Returns:
+        What was built.
+    """
+    started = time.monotonic()
+    if not reset and settings.duckdb_dir.exists():
+        if is_seeded(open_warehouse(settings, create=True)):
+            return SeedReport(False, time.monotonic() - started, {}, {})
+        progress("found an incomplete workspace: rebuilding it")
+    for folder in (settings.duckdb_dir, settings.mlflow_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+    scale = retail.SCALES[settings.demo_scale]
+    warehouse = open_warehouse(settings, create=True)
+    regs = registries(settings)
+    progress(f"generating retail data (seed {settings.demo_seed}, scale {scale.name})")
+    ref = retail.generate_reference(settings.demo_seed, scale)
+    training = retail.build_training_sets(ref)
+    logs = retail.generate_inference_logs(ref, settings.demo_seed, scale)
+    with envguard.prod_writes("governance.demo.seed", "demo upstream pipelines"):
+        tables = _build_data(warehouse, ref, training)
+        progress("creating the uat and prod MLflow stores")
+        for reg in regs.values():
+            reg.create_store()
+    metrics = _train_and_promote(warehouse, regs, training, logs, settings.demo_seed, progress)
+    with warehouse.session() as session:
+        ledger.append(session, actor=ACTOR, environment="global", event_type="demo_seeded",
+                      subject="workspace",
+                      payload={"seed": settings.demo_seed, "scale": scale.name, "tables": tables})
+    return SeedReport(True, time.monotonic() - started, tables, metrics)
+
+
+def _build_data(warehouse: Warehouse, ref: dict[str, pd.DataFrame],
+                training: dict[str, pd.DataFrame]) -> dict[str, int]:
+    tables: dict[str, int] = {}
+    now = ledger.utc_now()
+    with warehouse.session() as session:
+        schema.ensure_schema(session)
+        session.execute("demo/prod_schemas")
+        for name in RAW_TABLES:
+            tables[f"prod.retail.{name}"] = _load(session, f"prod.retail.{name}", ref[name])
+        for name, frame in training.items():
+            tables[feature_table(name)] = _load(session, feature_table(name), frame)
+        lineage.record(session, _raw_lineage(training), now)
+        ledger.append(session, actor=ACTOR, environment="prod", event_type="workspace_created",
+                      subject="workspace",
+                      payload={"schema_version": schema.SCHEMA_VERSION, "tables": tables})
+    return tables
+
+
+def _load(session: Session, table: str, frame: pd.DataFrame) -> int:
+    session.load_table(table, frame)
+    return len(frame)
+
+
+def _raw_lineage(training: dict[str, pd.DataFrame]) -> list[lineage.Edge]:
+    edges = []
+    for name, frame in training.items():
+        spec = models.MODEL_SPECS[name]
+        for source in SOURCES[name]:
+            edges.append(lineage.Edge(
+                f"prod.retail.{source}", feature_table(name), "JOB", f"{name}_feature_pipeline",
+                f"{name}-features-1", "system:feature-pipeline",
+            ))
+        # The primary source carries the row grain; column lineage follows the model features.
+        primary = f"prod.retail.{SOURCES[name][0]}"
+        columns = tuple((c, c) for c in (*spec.features, spec.target) if c in frame.columns)
+        edges.append(lineage.Edge(
+            primary, feature_table(name), "JOB", f"{name}_feature_pipeline",
+            f"{name}-features-1", "system:feature-pipeline", columns,
+        ))
+    return edges
+
+
+def _train_and_promote(
+    warehouse: Warehouse, regs: dict[str, Registry], training: dict[str, pd.DataFrame],
+    logs: dict[str, pd.DataFrame], seed: int, progress: Progress,
+) -> dict[str, dict[str, float]]:
+    from mlflow.data.pandas_dataset import from_pandas
+
+    uat, all_metrics = regs["uat"], {}
+    for name, frame in training.items():
+        spec = models.MODEL_SPECS[name]
+        progress(f"training {name} ({spec.algorithm}, {len(frame):,} rows)")
+        trained = models.train(spec, frame, seed)
+        all_metrics[name] = dict(trained.metrics)
+        table = training_table(name, 1)
+        digest = lineage.frame_digest(frame)
+        run_id = uat.start_run(EXPERIMENT, f"{name}-v1", {
+            "driftgate.model": name, "driftgate.training_table": table,
+            "driftgate.dataset_digest": digest, "mlflow.user": ACTOR,
+        })
+        uat.log_run(run_id, params={**spec.params, "algorithm": spec.algorithm,
+                                    "features": ",".join(spec.features), "seed": seed},
+                    metrics={**trained.metrics,
+                             **{f"importance.{k}": v
+                                for k, v in trained.feature_importance.items()}})
+        uat.log_dataset(run_id, from_pandas(frame, source=table, name=table,
+                                            targets=spec.target), "training")
+        with tempfile.TemporaryDirectory(prefix="driftgate-model-") as tmp:
+            _save_model(trained, frame, Path(tmp))
+            uat.log_artifacts(run_id, Path(tmp), "")
+        uat.end_run(run_id)
+        version = uat.register_version(name, run_id, "model", {"driftgate.dataset_digest": digest},
+                                       description=spec.description)
+        logged = _score_logs(trained, logs[name])
+        now = ledger.utc_now()
+        with envguard.prod_writes("governance.demo.seed", "demo upstream pipelines"), \
+                warehouse.session() as session:
+            session.load_table(table, frame)
+            session.load_table(inference_table(name), logged)
+            session.execute("models/register", _model_row(spec, table, now))
+            lineage.record(session, [lineage.Edge(
+                feature_table(name), table, "JOB", "driftgate-demo", run_id, ACTOR,
+                tuple((c, c) for c in (*spec.features, spec.target)),
+            )], now)
+            ledger.append(session, actor=ACTOR, environment="uat", event_type="model_trained",
+                          subject=f"{name}/{version.version}",
+                          payload={"run_id": run_id, "training_table": table,
+                                   "dataset_digest": digest, "metrics": dict(trained.metrics)})
+        progress(f"bootstrap promotion of {name} v{version.version} to prod")
+        promotion.promote(warehouse, uat, regs["prod"], model_name=name,
+                          uat_version=str(version.version),
+                          approval_id=f"bootstrap-{name}-v{version.version}",
+                          actor=ACTOR, reason="bootstrap")
+    return all_metrics
+
+
+def _save_model(trained: models.TrainedModel, frame: pd.DataFrame, dest: Path) -> None:
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    features = frame[list(trained.spec.features)]
+    sample = features.head(5)
+    signature = infer_signature(sample, trained.pipeline.predict(sample))
+    mlflow.sklearn.save_model(
+        trained.pipeline, str(dest / "model"), signature=signature,
+        # Explicit requirements: inferring them imports the model in a subprocess (slow).
+        pip_requirements=["scikit-learn==1.9.1", "xgboost==3.2.0", "pandas==3.1.1"],
+    )
+    (dest / "feature_importance.json").write_text(
+        json.dumps(dict(trained.feature_importance), indent=2), encoding="utf-8")
+
+
+def _score_logs(trained: models.TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:
+    features = frame[list(trained.spec.features)]
+    if trained.spec.task == "classification":
+        scores = trained.pipeline.predict_proba(features)[:, 1]
+    else:
+        scores = trained.pipeline.predict(features)
+    return frame.assign(prediction=scores.astype(float))
+
+
+def _model_row(spec: models.ModelSpec, table: str, now: object) -> dict[str, object]:
+    return {
+        "model_name": spec.name, "task": spec.task, "algorithm": spec.algorithm,
+        "description": spec.description, "owner": "retail-data-science",
+        "features": json.dumps(list(spec.features)),
+        "categorical": json.dumps(list(spec.categorical)), "target": spec.target,
+        "primary_metric": spec.primary_metric, "training_table": table,
+        "inference_table": inference_table(spec.name), "registered_at": now,
+    }

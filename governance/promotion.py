@@ -1,0 +1,132 @@
+"""The promotion job: the only code path that writes to the production registry.
+
+Locally it copies an approved UAT model version into the prod store with explicit clients
+(cross-store ``copy_model_version`` does not work in OSS MLflow, stack-notes §7): download the
+UAT version's files, log them into a prod run, register a prod version tagged with the approval
+id, source model URI, source run id and ledger hash (UAT tags are not carried over), verify the
+copy's digest, and move the ``champion`` alias last. The job writes ``model_promoted`` to the
+ledger after the alias moved.
+
+Today's callers are the demo's bootstrap promotions; the sign-off flow (approvals, four-eyes,
+Databricks Jobs) builds on :func:`promote`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from governance import envguard, ledger
+from governance.errors import GovernanceError
+from governance.registry import Registry, model_digest
+from governance.warehouse import Warehouse
+
+PROMOTION_EXPERIMENT = "driftgate-promotions"
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """What a successful promotion produced.
+
+    Attributes:
+        model_name: Registered model name (same in both environments).
+        uat_version: The source version in UAT.
+        prod_version: The new version in prod, now ``champion``.
+        digest: sha256 of the model files, identical on both sides.
+        ledger_seq: Sequence number of the ``model_promoted`` entry.
+    """
+
+    model_name: str
+    uat_version: str
+    prod_version: str
+    digest: str
+    ledger_seq: int
+
+
+class PromotionFailed(GovernanceError):
+    """The copy could not be completed or verified; prod's champion was not moved."""
+
+
+def promote(
+    warehouse: Warehouse,
+    uat: Registry,
+    prod: Registry,
+    *,
+    model_name: str,
+    uat_version: str,
+    approval_id: str,
+    actor: str,
+    reason: str,
+) -> Promotion:
+    """Copy ``model_name`` v``uat_version`` from UAT to prod and make it champion.
+
+    Args:
+        warehouse: Governance store, for the ledger entry.
+        uat: The UAT registry (read only here).
+        prod: The prod registry.
+        model_name: Model to promote.
+        uat_version: Version in UAT.
+        approval_id: The approval that authorises this promotion (idempotency key).
+        actor: Who runs the job, e.g. ``system:promotion-job``.
+        reason: Recorded in the ledger, e.g. ``bootstrap`` or ``approved``.
+
+    Returns:
+        The promotion record.
+
+    Raises:
+        PromotionFailed: The copy failed verification; the alias was not moved.
+    """
+    source = uat.model_version(model_name, uat_version)
+    source_run_id = str(source.run_id or "")
+    with envguard.prod_writes("governance.promotion", f"approval {approval_id}"), \
+            tempfile.TemporaryDirectory(prefix="driftgate-promote-") as tmp:
+        local = uat.download_model(model_name, uat_version, Path(tmp) / "uat")
+        digest = model_digest(local)
+        run_id = prod.start_run(
+            PROMOTION_EXPERIMENT,
+            f"promote-{model_name}-v{uat_version}",
+            {"driftgate.approval_id": approval_id, "driftgate.source_run_id": source_run_id},
+        )
+        prod.log_artifacts(run_id, local, "model")
+        source_uri = f"models:/{model_name}/{uat_version}"
+        tags = {
+            "driftgate.approval_id": approval_id,
+            "driftgate.source_model_uri": source_uri,
+            "driftgate.source_environment": "uat",
+            "driftgate.source_run_id": source_run_id,
+            "driftgate.model_digest": digest,
+        }
+        version = prod.register_version(model_name, run_id, "model", tags,
+                                        description=f"Promoted from uat {source_uri}")
+        copied = prod.download_model(model_name, str(version.version), Path(tmp) / "prod")
+        if model_digest(copied) != digest:
+            prod.end_run(run_id, "FAILED")
+            raise PromotionFailed(
+                f"{model_name}: prod v{version.version} does not match uat v{uat_version}",
+                hint="retry the promotion with the same approval",
+            )
+        prod.end_run(run_id)
+        with warehouse.session() as session:
+            entry = ledger.append(
+                session,
+                actor=actor,
+                environment="prod",
+                event_type="model_promoted",
+                subject=model_name,
+                payload={
+                    "approval_id": approval_id,
+                    "reason": reason,
+                    "uat_version": uat_version,
+                    "prod_version": str(version.version),
+                    "source_model_uri": source_uri,
+                    "source_run_id": source_run_id,
+                    "prod_run_id": run_id,
+                    "model_digest": digest,
+                },
+            )
+        prod.set_version_tag(model_name, str(version.version), "driftgate.ledger_hash",
+                             entry.hash)
+        # The alias moves last: until here prod's champion still serves the old version.
+        prod.set_champion(model_name, str(version.version))
+    return Promotion(model_name, uat_version, str(version.version), digest, entry.seq)

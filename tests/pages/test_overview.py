@@ -1,0 +1,56 @@
+"""AppTest for the overview page, on the seeded demo and on a missing workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from governance.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+MAIN = str(ROOT / "app" / "main.py")
+
+
+def _run() -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    return at.run()
+
+
+def test_overview_shows_champions_windows_and_ledger(demo_env: Settings) -> None:
+    """Prod lists three champions promoted by system:demo; ledger shows intact; no exception."""
+    at = _run()
+    assert not at.exception
+    assert "Overview" == at.title[0].value
+    prod = at.dataframe[0].value
+    assert ["basket_propensity", "demand_forecast", "price_elasticity"] == sorted(prod["model"])
+    assert {"1"} == set(prod["champion"])
+    assert {"system:demo"} == set(prod["by"])
+    assert all(a.startswith("bootstrap-") for a in prod["approval"])
+    windows = at.dataframe[2].value
+    assert (windows["rows"] > 0).all()
+    assert any("intact" in s.value for s in at.success)
+    assert any("Embedded demo workspace" in str(b.proto) for b in at.sidebar) or at.sidebar
+
+
+def test_overview_on_missing_workspace_explains_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a workspace the page names the problem and the command, never a traceback."""
+    monkeypatch.setenv("GOV_HOME", str(tmp_path / "nowhere"))
+    at = _run()
+    assert not at.exception
+    assert any("no workspace" in e.value for e in at.error)
+    assert any("python -m governance demo" in i.value for i in at.info)
+
+
+def test_bad_settings_are_listed_on_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two bad settings give one message naming both."""
+    monkeypatch.setenv("GOV_BACKEND", "oracle")
+    monkeypatch.setenv("GOV_LOCK_TIMEOUT", "-1")
+    at = _run()
+    assert not at.exception
+    text = " ".join(e.value for e in at.error)
+    assert "GOV_BACKEND" in text
+    assert "GOV_LOCK_TIMEOUT" in text
