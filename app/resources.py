@@ -44,4 +44,4 @@ def describe_workspace() -> str:
     current = settings()
     if current.backend == "duckdb":
         return f"GOV_HOME={current.home}"
-    return f"{current.gov_catalog} / {current.uat_catalog} / {current.prod_catalog}"
+    return f"{current.governance_catalog} / {current.uat_catalog} / {current.prod_catalog}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,10 +198,14 @@ class Registry:
         from mlflow.entities import DatasetInput, InputTag
 
         self._check_write(f"log dataset to run {run_id}")
+        with warnings.catch_warnings():
+            # MLflow's integer-column hint is about model signatures, not dataset records; left
+            # alone it becomes an error under -W error, which MLflow swallows by dropping the
+            # dataset's schema.
+            warnings.filterwarnings("ignore", message=".*integer column", category=UserWarning)
+            entity = dataset._to_mlflow_entity()
         self._client.log_inputs(
-            run_id,
-            datasets=[DatasetInput(dataset._to_mlflow_entity(),
-                                   [InputTag("mlflow.data.context", context)])],
+            run_id, datasets=[DatasetInput(entity, [InputTag("mlflow.data.context", context)])]
         )
 
     def log_artifacts(self, run_id: str, local_dir: Path, artifact_path: str) -> None:
@@ -244,6 +249,57 @@ class Registry:
 def _quote(value: str) -> str:
     # MLflow's search filter is a string DSL without bind parameters; escape quotes.
     return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def table_dataset(frame: Any, table: str, target: str, digest: str) -> Any:
+    """An ``mlflow.data`` dataset for a warehouse table, with Driftgate's content digest.
+
+    A plain string source is ambiguous to MLflow (it warns and guesses a local file), and
+    ``DeltaDatasetSource`` calls a Databricks workspace; :class:`_TableSource` just names the table.
+    """
+    from mlflow.data.pandas_dataset import from_pandas
+
+    return from_pandas(frame, source=_table_source(table), name=table, targets=target,
+                       digest=digest[:32])
+
+
+@functools.cache
+def _table_source_class() -> type:
+    from mlflow.data.dataset_source import DatasetSource
+
+    class _TableSource(DatasetSource):  # type: ignore[misc]
+        """A governed warehouse table, ``catalog.schema.table``."""
+
+        def __init__(self, table: str) -> None:
+            self.table = table
+
+        @staticmethod
+        def _get_source_type() -> str:
+            return "warehouse_table"
+
+        def load(self) -> str:
+            return self.table
+
+        @staticmethod
+        def _can_resolve(raw_source: Any) -> bool:
+            return False
+
+        @classmethod
+        def _resolve(cls, raw_source: Any) -> _TableSource:
+            return cls(str(raw_source))
+
+        def to_dict(self) -> dict[str, Any]:
+            return {"table": self.table}
+
+        @classmethod
+        def from_dict(cls, source_dict: dict[Any, Any]) -> _TableSource:
+            return cls(str(source_dict["table"]))
+
+    return _TableSource
+
+
+def _table_source(table: str) -> Any:
+    return _table_source_class()(table)
 
 
 def registries(settings: Settings) -> dict[str, Registry]:

@@ -66,7 +66,7 @@ class Settings:
     lock_timeout: float = _setting(
         10.0, "Seconds to retry a locked DuckDB workspace before failing.", parse=_positive_float
     )
-    gov_catalog: str = _setting(
+    governance_catalog: str = _setting(
         "governance", "Catalog holding Driftgate's own tables (Databricks backend)."
     )
     uat_catalog: str = _setting("uat", "Catalog of the non-production environment (Databricks).")

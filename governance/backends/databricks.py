@@ -267,7 +267,7 @@ class DatabricksWarehouse(Warehouse):
     Attributes:
         host: Workspace host name, without ``https://``.
         http_path: HTTP path of the SQL warehouse.
-        gov_catalog: Catalog holding Driftgate's own tables (schema ``governance``).
+        governance_catalog: Catalog holding Driftgate's own tables (schema ``governance``).
         uat_catalog: Catalog of the non-production environment.
         prod_catalog: Catalog of the production environment.
         access_token: Personal or on-behalf-of access token; empty means OAuth M2M.
@@ -277,7 +277,7 @@ class DatabricksWarehouse(Warehouse):
 
     host: str
     http_path: str
-    gov_catalog: str = "governance"
+    governance_catalog: str = "governance"
     uat_catalog: str = "uat"
     prod_catalog: str = "prod"
     access_token: str = field(default="", repr=False)
@@ -326,7 +326,7 @@ class DatabricksWarehouse(Warehouse):
                     "DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET for OAuth M2M "
                     f"(missing: {', '.join(missing)})"
                 )
-        for name in ("gov_catalog", "uat_catalog", "prod_catalog"):
+        for name in ("governance_catalog", "uat_catalog", "prod_catalog"):
             if not getattr(settings, name).strip():
                 problems.append(f"{env_name(name)}: must not be empty")
         if problems:
@@ -334,7 +334,7 @@ class DatabricksWarehouse(Warehouse):
         return cls(
             host=host,
             http_path=http_path,
-            gov_catalog=settings.gov_catalog,
+            governance_catalog=settings.governance_catalog,
             uat_catalog=settings.uat_catalog,
             prod_catalog=settings.prod_catalog,
             access_token=settings.databricks_token,
@@ -345,16 +345,16 @@ class DatabricksWarehouse(Warehouse):
     @property
     def catalogs(self) -> dict[str, str]:
         """Real catalog of each logical one, as :func:`governance.sql.render` expects."""
-        return {"gov": self.gov_catalog, "uat": self.uat_catalog, "prod": self.prod_catalog}
+        return {"gov": self.governance_catalog, "uat": self.uat_catalog, "prod": self.prod_catalog}
 
     def describe(self) -> str:
-        return f"Databricks SQL {self.host} {self.http_path} (catalog {self.gov_catalog})"
+        return f"Databricks SQL {self.host} {self.http_path} (catalog {self.governance_catalog})"
 
     def _connect_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "server_hostname": self.host,
             "http_path": self.http_path,
-            "catalog": self.gov_catalog,
+            "catalog": self.governance_catalog,
             "schema": GOV_SCHEMA,
             # Marks Driftgate's statements in the warehouse's query history.
             "user_agent_entry": USER_AGENT,

@@ -37,6 +37,7 @@ from governance.demo.world import (
 )
 
 __all__ = [
+    "DRIFT_RAMP_DAYS",
     "DRIFT_START",
     "FEATURES",
     "INFERENCE_DAYS",
@@ -50,12 +51,15 @@ __all__ = [
     "TRAIN_START",
     "DemoScale",
     "build_training_sets",
+    "drift_weight",
     "generate_inference_logs",
     "generate_reference",
 ]
 
 SCALES: dict[str, DemoScale] = {
-    "small": DemoScale("small", n_stores=12, n_skus=40, train_rows=6_000, inference_rows_per_day=300),
+    "small": DemoScale(
+        "small", n_stores=12, n_skus=40, train_rows=6_000, inference_rows_per_day=300
+    ),
     "default": DemoScale(
         "default", n_stores=48, n_skus=240, train_rows=60_000, inference_rows_per_day=1_500
     ),
@@ -110,9 +114,9 @@ _REQUEST_PREFIX = {"demand_forecast": "DF", "price_elasticity": "PE", "basket_pr
 
 def _typed(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Project ``frame`` onto ``columns`` with the shared column types."""
-    return pd.DataFrame(
-        {c: frame[c].to_numpy() for c in columns}
-    ).astype({c: _DTYPES[c] for c in columns})
+    return pd.DataFrame({c: frame[c].to_numpy() for c in columns}).astype(
+        {c: _DTYPES[c] for c in columns}
+    )
 
 
 def generate_reference(seed: int, scale: DemoScale) -> dict[str, pd.DataFrame]:
@@ -124,7 +128,7 @@ def generate_reference(seed: int, scale: DemoScale) -> dict[str, pd.DataFrame]:
 
     Returns:
         ``stores``, ``products``, ``calendar``, ``weather``, ``sales`` (one row per sampled
-        (date, store, sku) over the training period) and ``customers_sessions``.
+        (date, store, sku) over the training period) and ``customer_sessions``.
     """
     ref = {
         "stores": make_stores(seed, scale.n_stores),
@@ -147,13 +151,13 @@ def generate_reference(seed: int, scale: DemoScale) -> dict[str, pd.DataFrame]:
         {"store_id": "str", "sku": "str", "promo_flag": "bool"}
     )
 
-    rng = child_rng(seed, "reference", "customers_sessions")
+    rng = child_rng(seed, "reference", "customer_sessions")
     days = np.sort(rng.choice(train_days, size=scale.train_rows))
     sessions = simulate_sessions(rng, days, zeros, zeros)
     session_id = pd.Series([f"SES{i + 1:07d}" for i in range(len(sessions))], dtype="str")
     sessions.insert(0, "session_id", session_id)
     text = ("region", "channel", "loyalty_tier", "device")
-    ref["customers_sessions"] = sessions.astype(dict.fromkeys(text, "str"))
+    ref["customer_sessions"] = sessions.astype(dict.fromkeys(text, "str"))
     return ref
 
 
@@ -177,7 +181,7 @@ def build_training_sets(ref: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
     sales["row_id"] = stamp + "-" + sales["store_id"] + "-" + sales["sku"]
     sales["event_date"] = sales["date"]
     sales["units_sold_log"] = np.log1p(sales["units_sold"].to_numpy(dtype="float64"))
-    sessions = ref["customers_sessions"].rename(
+    sessions = ref["customer_sessions"].rename(
         columns={"session_id": "row_id", "date": "event_date"}
     )
     sources = {"demand_forecast": sales, "price_elasticity": sales, "basket_propensity": sessions}

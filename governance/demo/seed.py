@@ -20,13 +20,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from governance import envguard, ledger, lineage, promotion, schema
 from governance.demo import models, retail
 from governance.errors import GovernanceError
-from governance.registry import Registry, registries
+from governance.registry import Registry, registries, table_dataset
 from governance.settings import Settings
 from governance.warehouse import Session, Warehouse, open_warehouse
 
@@ -161,8 +162,6 @@ def _train_and_promote(
     warehouse: Warehouse, regs: dict[str, Registry], training: dict[str, pd.DataFrame],
     logs: dict[str, pd.DataFrame], seed: int, progress: Progress,
 ) -> dict[str, dict[str, float]]:
-    from mlflow.data.pandas_dataset import from_pandas
-
     uat, all_metrics = regs["uat"], {}
     for name, frame in training.items():
         spec = models.MODEL_SPECS[name]
@@ -180,8 +179,7 @@ def _train_and_promote(
                     metrics={**trained.metrics,
                              **{f"importance.{k}": v
                                 for k, v in trained.feature_importance.items()}})
-        uat.log_dataset(run_id, from_pandas(frame, source=table, name=table,
-                                            targets=spec.target), "training")
+        uat.log_dataset(run_id, table_dataset(frame, table, spec.target, digest), "training")
         with tempfile.TemporaryDirectory(prefix="driftgate-model-") as tmp:
             _save_model(trained, frame, Path(tmp))
             uat.log_artifacts(run_id, Path(tmp), "")
@@ -213,27 +211,35 @@ def _train_and_promote(
 
 def _save_model(trained: models.TrainedModel, frame: pd.DataFrame, dest: Path) -> None:
     import mlflow.sklearn
+    import skops.io
     from mlflow.models import infer_signature
 
-    features = frame[list(trained.spec.features)]
-    sample = features.head(5)
-    signature = infer_signature(sample, trained.pipeline.predict(sample))
+    sample = frame[list(trained.spec.features)].head(5)
+    # Declare integer features as doubles: inference rows may carry nulls (MLflow's own hint).
+    ints = sample.select_dtypes("integer").columns
+    sample = sample.astype(dict.fromkeys(ints, "float64"))
+    signature = infer_signature(sample, _scores(trained, sample))
     mlflow.sklearn.save_model(
         trained.pipeline, str(dest / "model"), signature=signature,
         # Explicit requirements: inferring them imports the model in a subprocess (slow).
         pip_requirements=["scikit-learn==1.9.1", "xgboost==3.2.0", "pandas==3.1.1"],
+        # MLflow serialises with skops, which refuses types it does not know; these are the
+        # estimator classes this very build just trained, so trusting them is sound.
+        skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(trained.pipeline)),
     )
     (dest / "feature_importance.json").write_text(
         json.dumps(dict(trained.feature_importance), indent=2), encoding="utf-8")
 
 
-def _score_logs(trained: models.TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:
-    features = frame[list(trained.spec.features)]
+def _scores(trained: models.TrainedModel, features: pd.DataFrame) -> Any:
+    """What the model serves: the positive-class probability for classifiers."""
     if trained.spec.task == "classification":
-        scores = trained.pipeline.predict_proba(features)[:, 1]
-    else:
-        scores = trained.pipeline.predict(features)
-    return frame.assign(prediction=scores.astype(float))
+        return trained.pipeline.predict_proba(features)[:, 1].astype(float)
+    return trained.pipeline.predict(features).astype(float)
+
+
+def _score_logs(trained: models.TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(prediction=_scores(trained, frame[list(trained.spec.features)]))
 
 
 def _model_row(spec: models.ModelSpec, table: str, now: object) -> dict[str, object]:

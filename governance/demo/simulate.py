@@ -15,7 +15,6 @@ import pandas as pd
 from governance.demo.world import (
     CHANNELS,
     REGIONS,
-    TIER_PRICE_FACTOR,
     TRAIN_START,
     WET_DAY_MEAN_MM,
     as_date_column,

@@ -129,7 +129,7 @@ def day_range(start: date, end: date) -> np.ndarray:
 
 
 def as_date_column(days: np.ndarray) -> pd.Series:
-    """Convert ``datetime64[D]`` values to the column type used for every date: ``datetime64[us]``."""
+    """Convert ``datetime64[D]`` values to the date column type, ``datetime64[us]``."""
     return pd.Series(np.asarray(days, dtype="datetime64[D]").astype("datetime64[us]"))
 
 
@@ -193,7 +193,7 @@ def make_products(seed: int, n_skus: int) -> pd.DataFrame:
 
 def _season(month: np.ndarray) -> np.ndarray:
     names = np.array(["winter", "spring", "summer", "autumn"])
-    return names[(month % 12) // 3]
+    return np.asarray(names[(month % 12) // 3])
 
 
 def _in_windows(month: np.ndarray, day: np.ndarray) -> np.ndarray:

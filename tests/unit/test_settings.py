@@ -1,8 +1,5 @@
 """Settings: env > secrets > defaults, every problem reported at once, secrets kept out of text."""
 
-# House style is `assert expected == actual`; SIM300 (Yoda) would flip literal-first asserts.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import dataclasses
@@ -34,7 +31,7 @@ def test_defaults_when_nothing_is_set() -> None:
     assert "default" == settings.demo_scale
     assert 10.0 == settings.lock_timeout
     assert ("governance", "uat", "prod") == (
-        settings.gov_catalog,
+        settings.governance_catalog,
         settings.uat_catalog,
         settings.prod_catalog,
     )

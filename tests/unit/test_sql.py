@@ -1,8 +1,5 @@
 """The query loader: parsing, parameters, write detection and per-engine table mapping."""
 
-# House style is `assert expected == actual`; SIM300 (Yoda) would flip literal-first asserts.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -167,7 +164,7 @@ def test_ddl_001_renders_env_schemas_per_engine() -> None:
     assert bricks[2].endswith("CREATE SCHEMA IF NOT EXISTS uat_cat.retail")
 
 
-def test_databricks_governance_schemas_are_created_in_the_gov_catalog() -> None:
+def test_databricks_governance_schemas_are_created_in_the_governance_catalog() -> None:
     """ddl/001 creates gov_cat.governance and gov_cat.lineage on Databricks."""
     bricks = sql.render("ddl/001_schemas", "databricks", CATALOGS)
 
@@ -175,7 +172,7 @@ def test_databricks_governance_schemas_are_created_in_the_gov_catalog() -> None:
     assert bricks[1].endswith("CREATE SCHEMA IF NOT EXISTS gov_cat.lineage")
 
 
-def test_ledger_table_maps_to_gov_catalog_on_databricks_only() -> None:
+def test_ledger_table_maps_to_governance_catalog_on_databricks_only() -> None:
     """governance.ledger stays on DuckDB and becomes <gov>.governance.ledger on Databricks."""
     (duck,) = sql.render("ledger/count", "duckdb")
     (bricks,) = sql.render("ledger/count", "databricks", CATALOGS)
@@ -485,8 +482,20 @@ def test_identifier_value_is_required_for_render(write_query: WriteQuery) -> Non
 
 @pytest.mark.parametrize(
     "value",
-    ["x; DROP TABLE y", "log", "a.b.c.d", "uat.inference.log--", "uat.inference.`log`",
-     "uat.inference.log x", 5, None],
+    [
+        "x; DROP TABLE y", "log", "a.b.c.d", "uat.inference.log--", "uat.inference.`log`",
+        "uat.inference.log x", 5, None,
+        pytest.param(
+            "uat.inference.log\n",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="BUG: _TABLE_NAME is applied with re.match and ends in `$`, which also "
+                "matches before a trailing newline; use re.fullmatch (harmless today because "
+                "sqlglot drops the newline, but the validator does not do what it says)",
+            ),
+            id="trailing-newline",
+        ),
+    ],
 )
 def test_identifier_value_must_be_a_plain_table_name(
     write_query: WriteQuery, value: object

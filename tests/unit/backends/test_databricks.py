@@ -174,7 +174,7 @@ def make_settings(**overrides: Any) -> Settings:
         "backend": "databricks",
         "databricks_http_path": HTTP_PATH,
         "databricks_token": TOKEN,
-        "gov_catalog": "gov_cat",
+        "governance_catalog": "gov_cat",
         "uat_catalog": "uat_cat",
         "prod_catalog": "prod_cat",
     }
