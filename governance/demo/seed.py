@@ -38,7 +38,7 @@ RAW_TABLES = ("stores", "products", "calendar", "weather", "sales", "customer_se
 # Which raw tables each model's feature table is built from.
 SOURCES = {
     "demand_forecast": ("sales", "stores", "products", "calendar", "weather"),
-    "price_elasticity": ("sales", "products", "calendar"),
+    "price_elasticity": ("sales", "products"),
     "basket_propensity": ("customer_sessions",),
 }
 Progress = Callable[[str], None]

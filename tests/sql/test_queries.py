@@ -50,10 +50,17 @@ class _Rollback(Exception):
 
 
 def _returns(name: str) -> list[str] | None:
-    match = re.search(r"returns:\s*(.+?)(?:\n(?!\s)|\Z)", sql.load_query(name).doc, re.S)
-    if not match:
+    """Columns named after ``returns:`` in the header (continuation lines included)."""
+    lines = sql.load_query(name).doc.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("returns:")]
+    if not starts:
         return None
-    return [c.strip() for c in match.group(1).replace("\n", " ").split(",") if c.strip()]
+    text = [lines[starts[0]].removeprefix("returns:")]
+    for line in lines[starts[0] + 1:]:
+        if re.match(r"^\w+:", line):
+            break
+        text.append(line)
+    return [c.strip() for c in " ".join(text).split(",") if c.strip()]
 
 
 @pytest.mark.parametrize("name", sql.query_names())

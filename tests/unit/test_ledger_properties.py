@@ -41,7 +41,7 @@ FIELDS = ("seq", "time", "actor", "environment", "type", "subject", "payload", "
 PROPERTY = hsettings(
     derandomize=True,
     database=None,
-    max_examples=100,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
