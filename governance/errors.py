@@ -8,7 +8,8 @@ as a real bug::
     ├── ConfigError              a setting is missing or invalid (lists every bad setting)
     ├── QueryError               a named query is unknown, mis-parameterised or failed
     ├── WorkspaceError           the embedded workspace is missing, corrupt or locked
-    │   └── WorkspaceBusy        another process held the DuckDB lock for too long
+    │   ├── WorkspaceBusy        another process held the DuckDB lock for too long
+    │   └── WriteConflict        a concurrent unit of work changed the same rows first
     ├── BackendUnavailable       the warehouse or MLflow store cannot be reached
     ├── LedgerError              the audit ledger could not be written or read
     ├── EnvironmentViolation     a write to prod from a path that may not write prod
@@ -65,6 +66,10 @@ class WorkspaceError(GovernanceError):
 
 class WorkspaceBusy(WorkspaceError):
     """Another process held the workspace lock longer than the retry budget."""
+
+
+class WriteConflict(WorkspaceError):
+    """Another unit of work committed a conflicting change first; nothing of this one stayed."""
 
 
 class BackendUnavailable(GovernanceError):

@@ -109,15 +109,24 @@ def append(
         raise LedgerError("ledger entries need a non-empty actor and subject")
     if environment not in ENVIRONMENTS:
         raise LedgerError(f"environment {environment!r} is not one of {sorted(ENVIRONMENTS)}")
-    if not _TYPE_RE.match(event_type):
+    if not _TYPE_RE.fullmatch(event_type):
         raise LedgerError(f"event type {event_type!r} must be lower_snake_case")
     try:
         payload_text = canonical_json(dict(payload or {}))
     except (TypeError, ValueError) as exc:
         raise LedgerError(f"payload of {event_type} is not JSON-serialisable: {exc}") from exc
+    try:
+        # Text the store cannot hold as UTF-8 (lone surrogates) must fail here, not mid-write.
+        for text in (actor, subject, payload_text):
+            text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LedgerError(f"entry of {event_type} holds text that is not UTF-8: {exc}") from exc
     head = session.fetch_rows("ledger/head")
     prev_seq, prev_hash = (head[0]["seq"], head[0]["hash"]) if head else (0, GENESIS)
-    time = (now or utc_now()).replace(tzinfo=None)
+    time = now or utc_now()
+    if time.tzinfo is not None:
+        time = time.astimezone(UTC)
+    time = time.replace(tzinfo=None)
     entry = LedgerEntry(
         prev_seq + 1, time, actor, environment, event_type, subject, json.loads(payload_text), ""
     )
@@ -140,9 +149,10 @@ def append(
 
 def _entry_from_row(row: tuple[Any, ...]) -> LedgerEntry:
     seq, time, actor, environment, event_type, subject, payload, digest = row
-    return LedgerEntry(
-        int(seq), time, actor, environment, event_type, subject, json.loads(payload), digest
-    )
+    parsed = json.loads(payload)
+    if not isinstance(parsed, dict):
+        raise ValueError(f"payload is {type(parsed).__name__}, not a JSON object")
+    return LedgerEntry(int(seq), time, actor, environment, event_type, subject, parsed, digest)
 
 
 @dataclass(frozen=True)
@@ -182,9 +192,15 @@ def verify_rows(rows: Iterable[tuple[Any, ...]]) -> Verification:
                                 f"(found {seq})", prev_hash)
         try:
             entry = _entry_from_row(row)
-        except (ValueError, TypeError) as exc:
+            # The stored text must be the canonical form: otherwise two readers can disagree
+            # (duplicate keys: Python keeps the last, DuckDB's JSON functions the first).
+            if row[6] != canonical_json(entry.payload):
+                return Verification(False, count, seq, "payload text is not canonical JSON",
+                                    prev_hash)
+            matches = entry_hash(prev_hash, entry.body()) == entry.hash
+        except (ValueError, TypeError, AttributeError) as exc:
             return Verification(False, count, seq, f"unreadable entry: {exc}", prev_hash)
-        if entry_hash(prev_hash, entry.body()) != entry.hash:
+        if not matches:
             return Verification(False, count, seq, "stored hash does not match its content "
                                 "and predecessor", prev_hash)
         prev_hash, expected = entry.hash, expected + 1

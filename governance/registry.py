@@ -267,7 +267,7 @@ def table_dataset(frame: Any, table: str, target: str, digest: str) -> Any:
 def _table_source_class() -> type:
     from mlflow.data.dataset_source import DatasetSource
 
-    class _TableSource(DatasetSource):  # type: ignore[misc]
+    class _TableSource(DatasetSource):
         """A governed warehouse table, ``catalog.schema.table``."""
 
         def __init__(self, table: str) -> None:

@@ -38,8 +38,8 @@ def _setting(
 
 def _positive_float(raw: str) -> float:
     value = float(raw)
-    if not value > 0:
-        raise ValueError("must be > 0")
+    if not 0 < value < float("inf"):
+        raise ValueError("must be a finite number > 0")
     return value
 
 

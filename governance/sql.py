@@ -34,7 +34,10 @@ from governance.errors import QueryError
 QUERIES_DIR = Path(__file__).resolve().parents[1] / "queries"
 ENVIRONMENTS = ("uat", "prod")
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){1,2}$")
-_WRITE_NODES = (exp.Insert, exp.Create, exp.Update, exp.Delete, exp.Merge, exp.Drop, exp.Alter)
+_WRITE_NODES = (
+    exp.Insert, exp.Create, exp.Update, exp.Delete, exp.Merge, exp.Drop, exp.Alter,
+    exp.TruncateTable, exp.Copy,
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class Query:
             raise QueryError(self.name, f"{'; '.join(parts)} (expects: {expected})")
         for ident in self.identifiers:
             value = params[ident]
-            if not isinstance(value, str) or not _TABLE_NAME.match(value):
+            if not isinstance(value, str) or not _TABLE_NAME.fullmatch(value):
                 raise QueryError(
                     self.name, f"parameter {ident}={value!r} is not a table name like "
                     "catalog.schema.table"
@@ -86,7 +89,7 @@ class Query:
 
     def env_writes(self, params: Mapping[str, object]) -> frozenset[str]:
         """Environments written, counting run-time table names."""
-        dynamic = {str(params[i]).split(".")[0] for i in self.written_identifiers}
+        dynamic = {str(params[i]).split(".")[0].lower() for i in self.written_identifiers}
         return self.writes | frozenset(dynamic & set(ENVIRONMENTS))
 
 
@@ -108,21 +111,59 @@ def _identifier_param(table: exp.Table) -> str | None:
     return None
 
 
+def _normalise_identifiers(stmt: exp.Expr) -> exp.Expr:
+    """Give ``IDENTIFIER(:t)`` one shape everywhere.
+
+    As a write target (``INSERT INTO IDENTIFIER(:t)``) sqlglot reads a table named IDENTIFIER
+    with a column list ``(:t)``; rewrite that into the function-call table it is in a FROM.
+    """
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if (
+            isinstance(node, exp.Schema)
+            and isinstance(node.this, exp.Table)
+            and node.this.name.upper() == "IDENTIFIER"
+            and not node.this.this.args.get("quoted")
+            and len(node.expressions) == 1
+            and isinstance(node.expressions[0], exp.Placeholder)
+        ):
+            call = exp.Anonymous(this="IDENTIFIER", expressions=[node.expressions[0].copy()])
+            return exp.Table(this=call)
+        return node
+
+    return stmt.transform(fix)
+
+
+def _targets(node: exp.Expr) -> list[exp.Table]:
+    """The tables (or schemas) a write statement changes; never the tables it reads."""
+    if isinstance(node, exp.Drop):
+        candidates = list(node.args.get("tables") or [])
+    elif isinstance(node, exp.TruncateTable):
+        candidates = list(node.expressions)
+    else:
+        candidates = [node.this] if node.this is not None else []
+    found = []
+    for candidate in candidates:
+        table = candidate if isinstance(candidate, exp.Table) else candidate.find(exp.Table)
+        if table is not None:
+            found.append(table)
+    return found
+
+
 def _write_targets(stmt: exp.Expr) -> tuple[set[str], set[str]]:
     envs, idents = set(), set()
     for node in stmt.find_all(*_WRITE_NODES):
-        target = node.this.find(exp.Table) if node.this is not None else None
-        if target is None:
-            continue
-        ident = _identifier_param(target)
-        if ident:
-            idents.add(ident)
-            continue
-        # CREATE SCHEMA uat.retail parses as Table(db=retail, catalog=uat); a table as
-        # Table(this, db, catalog). Either way the environment is the first part.
-        first = target.catalog or (target.db if not target.name else "")
-        if first in ENVIRONMENTS:
-            envs.add(first)
+        for target in _targets(node):
+            ident = _identifier_param(target)
+            if ident:
+                idents.add(ident)
+                continue
+            # CREATE SCHEMA uat.retail parses as Table(db=retail, catalog=uat); a table as
+            # Table(this, db, catalog). Either way the environment is the first part, and
+            # Unity Catalog names are case-insensitive.
+            first = (target.catalog or (target.db if not target.name else "")).lower()
+            if first in ENVIRONMENTS:
+                envs.add(first)
     return envs, idents
 
 
@@ -138,11 +179,19 @@ def load_query(name: str) -> Query:
         raise QueryError(name, f"no such query file {path}", hint="see queries/ for names")
     text = path.read_text(encoding="utf-8")
     try:
-        statements = tuple(s for s in sqlglot.parse(text, read="databricks") if s is not None)
-    except sqlglot.errors.ParseError as exc:
+        statements = tuple(
+            _normalise_identifiers(s) for s in sqlglot.parse(text, read="databricks")
+            if s is not None
+        )
+    except sqlglot.errors.SqlglotError as exc:
         raise QueryError(name, f"{path} is not valid Databricks SQL: {exc}") from exc
     if not statements:
         raise QueryError(name, f"{path} holds no statement")
+    opaque = [s for s in statements if isinstance(s, exp.Command)]
+    if opaque:
+        # sqlglot could not model it (OPTIMIZE, VACUUM, ...): its targets cannot be checked
+        # against the prod guard or mapped to catalogs, so it is not allowed in a query file.
+        raise QueryError(name, f"{path}: unsupported statement {opaque[0].sql()[:60]!r}")
     params = frozenset(p.name for s in statements for p in s.find_all(exp.Placeholder))
     identifiers = frozenset(
         i for s in statements for t in s.find_all(exp.Table) if (i := _identifier_param(t))
@@ -150,11 +199,12 @@ def load_query(name: str) -> Query:
     targets = [_write_targets(s) for s in statements]
     writes = frozenset(env for envs, _ in targets for env in envs)
     written_identifiers = frozenset(i for _, idents in targets for i in idents)
-    doc = "\n".join(
-        line.removeprefix("--").strip()
-        for line in text.splitlines()
-        if line.startswith("--")
-    )
+    header = []
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        header.append(line.removeprefix("--").strip())
+    doc = "\n".join(header)
     return Query(name, statements, params, identifiers, writes, written_identifiers, doc)
 
 
@@ -166,8 +216,11 @@ def _map_tables(
             return node
         ident = _identifier_param(node)
         if ident is not None:
+            alias = node.args.get("alias")
             node = exp.to_table(tables[ident], dialect="databricks")
-        catalog, db = node.catalog, node.db
+            if alias is not None:
+                node.set("alias", alias.copy())
+        catalog, db = node.catalog.lower(), node.db
         if dialect == "duckdb":
             if catalog == "system" and db == "access":
                 return _retarget(node, None, "lineage")

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlglot import exp
 
 from governance import sql
-from governance.errors import QueryError, WorkspaceBusy, WorkspaceError
+from governance.errors import QueryError, WorkspaceBusy, WorkspaceError, WriteConflict
 from governance.settings import Settings
 from governance.warehouse import Params, Session, Warehouse
 
@@ -30,12 +30,21 @@ class DuckDBSession(Session):
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
+        # One connection holds one pending result: a statement run while iterate() streams
+        # would silently replace the stream, so it is refused instead.
+        self._streaming = ""
+
+    def _check_idle(self, name: str) -> None:
+        if self._streaming:
+            raise QueryError(name, f"the session is still streaming {self._streaming!r}; "
+                             "finish iterating before running another statement")
 
     def _catalogs(self) -> Mapping[str, str]:
         return {}
 
     def fetch_df(self, name: str, params: Params | None = None) -> pd.DataFrame:
         (statement,) = self._single(name, params or {})
+        self._check_idle(name)
         try:
             return self._con.execute(statement, self._bind(name, params)).df()
         except duckdb.Error as exc:
@@ -44,6 +53,7 @@ class DuckDBSession(Session):
     def _run(
         self, name: str, statement: str, params: Params, *, fetch: bool
     ) -> tuple[Sequence[str], Sequence[tuple[Any, ...]]]:
+        self._check_idle(name)
         try:
             cur = self._con.execute(statement, dict(params) if params else None)
             if not fetch:
@@ -57,30 +67,37 @@ class DuckDBSession(Session):
         self, name: str, params: Params | None = None, *, batch: int = 10_000
     ) -> Iterator[tuple[Any, ...]]:
         (statement,) = self._single(name, params or {})
+        self._check_idle(name)
+        self._streaming = name
         try:
             cur = self._con.execute(statement, self._bind(name, params) or None)
             while rows := cur.fetchmany(batch):
                 yield from rows
         except duckdb.Error as exc:
             raise _query_error(name, exc) from exc
+        finally:
+            self._streaming = ""
 
     def load_table(self, table: str, frame: pd.DataFrame) -> None:
         self._guard_table(table)
+        self._check_idle("load_table")
         parts = table.split(".")
         if len(parts) != 3 or parts[0] not in sql.ENVIRONMENTS:
             raise QueryError("load_table", f"{table!r} is not an <env>.<schema>.<table> name")
         target = exp.table_(parts[2], db=f"{parts[0]}_{parts[1]}", quoted=True)
+        ddl = exp.Create(
+            this=target, kind="TABLE", replace=True,
+            expression=exp.select("*").from_("_driftgate_frame"),
+        )
         self._con.register("_driftgate_frame", frame)
         try:
-            ddl = exp.Create(
-                this=target,
-                kind="TABLE",
-                replace=True,
-                expression=exp.select("*").from_("_driftgate_frame"),
-            )
             self._con.execute(ddl.sql(dialect="duckdb"))
-        finally:
-            self._con.unregister("_driftgate_frame")
+        except duckdb.Error as exc:
+            # The transaction is aborted now, so unregistering would fail too; the view dies
+            # with the connection when this unit of work rolls back and closes.
+            raise QueryError("load_table", f"cannot load {table}: {str(exc).splitlines()[0]}",
+                             hint=f"the workspace is incomplete; {_RESET_HINT}") from exc
+        self._con.unregister("_driftgate_frame")
 
 
 def _query_error(name: str, exc: duckdb.Error) -> QueryError:
@@ -127,7 +144,7 @@ class DuckDBWarehouse(Warehouse):
                 return duckdb.connect(str(self.path))
             except duckdb.IOException as exc:
                 text = str(exc)
-                if "lock" not in text:
+                if "Could not set lock on file" not in text:
                     raise WorkspaceError(
                         f"cannot open workspace {self.path}: {text.splitlines()[0]}",
                         hint=_RESET_HINT,
@@ -159,6 +176,13 @@ class DuckDBWarehouse(Warehouse):
             except BaseException:
                 con.rollback()
                 raise
-            con.commit()
+            try:
+                con.commit()
+            except duckdb.TransactionException as exc:
+                raise WriteConflict(
+                    f"another unit of work changed the same rows first: "
+                    f"{str(exc).splitlines()[0]}",
+                    hint="nothing was saved; reload and try again",
+                ) from exc
         finally:
             con.close()

@@ -180,12 +180,6 @@ def test_append_default_time_is_naive_utc_now(warehouse: Warehouse) -> None:
     assert before <= entry.time <= after
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: append does `now.replace(tzinfo=None)`, which drops the offset of an aware "
-    "datetime instead of converting it to UTC (12:00+02:00 is stored as 12:00 UTC). "
-    "Use `now.astimezone(UTC).replace(tzinfo=None)` when now.tzinfo is set.",
-)
 def test_append_converts_aware_time_to_utc(warehouse: Warehouse) -> None:
     """An aware `now` of 12:00+02:00 is stored as 10:00 (naive UTC)."""
     now = datetime(2024, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
@@ -209,11 +203,6 @@ def test_append_converts_aware_time_to_utc(warehouse: Warehouse) -> None:
         ({"event_type": ""}, "must be lower_snake_case"),
         pytest.param(
             {"event_type": "drift\n"}, "must be lower_snake_case",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: _TYPE_RE uses `$`, which matches before a trailing newline, so "
-                "'drift\\n' passes validation and is stored. Use re.fullmatch or `\\Z`.",
-            ),
             id="type-trailing-newline",
         ),
         ({"payload": {"x": float("nan")}}, "not JSON-serialisable"),
@@ -241,12 +230,6 @@ def test_invalid_append_raises_and_writes_nothing(
     assert verify(warehouse).intact
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: text with a lone surrogate passes canonical_json (ensure_ascii=False) but "
-    "entry_hash's .encode('utf-8') raises a raw UnicodeEncodeError outside append's try block. "
-    "Compute the hash inside the try (or validate that every text field encodes as UTF-8).",
-)
 @pytest.mark.parametrize(
     "kwargs", [{"payload": {"path": "caf\udce9"}}, {"subject": "m\udce9"}], ids=["payload", "subj"]
 )
@@ -440,13 +423,6 @@ def test_forged_tail_append_is_only_caught_by_a_published_head(warehouse: Wareho
     assert published != result.head_hash
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: verify parses the stored payload and re-serialises it, so non-canonical text "
-    "with the same parse passes. With duplicate keys Python keeps the LAST value while DuckDB's "
-    "JSON functions read the FIRST, so SQL consumers see a forged value in an 'intact' chain. "
-    "verify_rows should require payload == canonical_json(json.loads(payload)).",
-)
 def test_non_canonical_payload_text_is_detected(warehouse: Warehouse) -> None:
     """A payload rewritten as '{"i":999,"i":2,...}' (reads as 999 in SQL) breaks the chain."""
     entries = seeded(warehouse, 3)
@@ -460,13 +436,6 @@ def test_non_canonical_payload_text_is_detected(warehouse: Warehouse) -> None:
     assert_broken_at(verify(warehouse), 2, entries)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a payload tampered into valid JSON that is not an object ([1,2], \"x\", null) "
-    "makes verify raise a raw TypeError/ValueError: _entry_from_row accepts any JSON and "
-    "entry.body() (dict(payload)) runs outside the try. Reject non-object payloads in "
-    "_entry_from_row and compute the body inside the try.",
-)
 @pytest.mark.parametrize("payload", ["[1,2]", '"text"', "null", "3"])
 def test_non_object_payload_is_reported_not_raised(warehouse: Warehouse, payload: str) -> None:
     """A stored payload that is JSON but not an object is reported as a broken entry."""
@@ -476,12 +445,6 @@ def test_non_object_payload_is_reported_not_raised(warehouse: Warehouse, payload
     assert_broken_at(verify(warehouse), 2, entries)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a payload rewritten as a JSON list of pairs ([[\"i\",1],...]) is turned back "
-    "into the same dict by dict(payload) in body(), so verify reports the chain intact although "
-    "the stored row changed shape. Require the parsed payload to be a JSON object.",
-)
 def test_payload_rewritten_as_pairs_is_detected(warehouse: Warehouse) -> None:
     """Rewriting payload {"a":..} as [["a",..]] is detected."""
     entries = seeded(warehouse, 3)

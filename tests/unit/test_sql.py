@@ -281,11 +281,6 @@ def test_parse_error_names_query_and_file(write_query: WriteQuery) -> None:
     assert isinstance(info.value.__cause__, sqlglot.errors.ParseError)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: load_query catches only sqlglot ParseError; a tokenizer error (unterminated "
-    "string) escapes as a raw sqlglot TokenError. Catch sqlglot.errors.SqlglotError.",
-)
 def test_unterminated_string_is_a_query_error(write_query: WriteQuery) -> None:
     """A file with an unterminated string literal raises QueryError, not a sqlglot error."""
     write_query("t/unterminated", "SELECT 'abc FROM t")
@@ -331,11 +326,6 @@ def test_doc_is_taken_from_comment_lines(write_query: WriteQuery) -> None:
     assert "First line.\nSecond line." == sql.load_query("t/doc").doc
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Query.doc is documented as 'the leading -- comment block' but load_query "
-    "collects every line starting with -- anywhere in the file (see ddl/002_governance).",
-)
 def test_doc_is_only_the_leading_block(write_query: WriteQuery) -> None:
     """Comments after the first statement are not part of the doc."""
     write_query("t/doc", "-- Leading doc.\nSELECT 1;\n-- note about the second\nSELECT 2")
@@ -374,27 +364,14 @@ def test_duckdb_override_is_used_for_duckdb_only(write_query: WriteQuery) -> Non
         ("CREATE SCHEMA prod.retail", {"prod"}),
         pytest.param(
             "DROP TABLE prod.retail.x", {"prod"},
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: sqlglot keeps DROP targets in Drop.args['tables'] (Drop.this is "
-                "None), so _write_targets skips them and DROP TABLE prod.* bypasses the guard",
-            ),
             id="drop-table",
         ),
         pytest.param(
             "DROP SCHEMA prod.retail", {"prod"},
-            marks=pytest.mark.xfail(
-                strict=True, reason="BUG: as drop-table; DROP SCHEMA prod.* is not a prod write",
-            ),
             id="drop-schema",
         ),
         pytest.param(
             "INSERT INTO PROD.retail.x SELECT 1", {"prod"},
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: environment detection is case-sensitive, but Unity Catalog names "
-                "are not: PROD.retail.x is the prod catalog on Databricks and is not guarded",
-            ),
             id="upper-case-prod",
         ),
         ("ALTER TABLE prod.retail.x ADD COLUMN b INT", {"prod"}),
@@ -404,20 +381,10 @@ def test_duckdb_override_is_used_for_duckdb_only(write_query: WriteQuery) -> Non
         ("INSERT INTO governance.ledger SELECT * FROM prod.retail.y", set()),
         pytest.param(
             "TRUNCATE TABLE prod.retail.x", {"prod"},
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: exp.TruncateTable is not in _WRITE_NODES, so TRUNCATE of a prod "
-                "table bypasses the prod write guard",
-            ),
             id="truncate",
         ),
         pytest.param(
             "COPY INTO prod.retail.x FROM '/tmp/data'", {"prod"},
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: exp.Copy is not in _WRITE_NODES, so COPY INTO a prod table "
-                "bypasses the prod write guard",
-            ),
             id="copy-into",
         ),
     ],
@@ -429,12 +396,6 @@ def test_write_detection(write_query: WriteQuery, statement: str, writes: set[st
     assert frozenset(writes) == sql.load_query("t/write").writes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: statements sqlglot cannot model fall back to exp.Command (e.g. OPTIMIZE, "
-    "VACUUM); their targets are neither inspected for prod writes nor mapped to catalogs. "
-    "load_query should refuse Command statements (or treat them as writing every env named).",
-)
 def test_unmodelled_statement_on_prod_is_not_silently_allowed(write_query: WriteQuery) -> None:
     """A statement sqlglot parses only as a raw Command is refused or counted as a prod write."""
     write_query("t/command", "OPTIMIZE prod.retail.x")
@@ -487,12 +448,6 @@ def test_identifier_value_is_required_for_render(write_query: WriteQuery) -> Non
         "uat.inference.log x", 5, None,
         pytest.param(
             "uat.inference.log\n",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: _TABLE_NAME is applied with re.match and ends in `$`, which also "
-                "matches before a trailing newline; use re.fullmatch (harmless today because "
-                "sqlglot drops the newline, but the validator does not do what it says)",
-            ),
             id="trailing-newline",
         ),
     ],
@@ -530,13 +485,6 @@ def test_identifier_read_is_not_a_write(write_query: WriteQuery) -> None:
     assert frozenset({"uat"}) == sql.load_query("t/ident").env_writes({"t": "prod.retail.y"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: sqlglot parses `INSERT INTO IDENTIFIER(:t)` / `CREATE TABLE IDENTIFIER(:t)` as "
-    "a table named IDENTIFIER with column list (:t); the target is not recognised, env_writes "
-    "misses prod, :t is left to the driver (Databricks then writes wherever :t points, unguarded) "
-    "and the DuckDB text is `INSERT INTO IDENTIFIER ($t)`",
-)
 @pytest.mark.parametrize(
     "statement",
     ["INSERT INTO IDENTIFIER(:t) SELECT 1 AS a", "CREATE TABLE IDENTIFIER(:t) AS SELECT 1 AS a"],
@@ -552,11 +500,6 @@ def test_identifier_insert_target_counts_as_prod_write(
     assert frozenset({"prod"}) == query.env_writes({"t": "prod.retail.x"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _map_tables replaces an IDENTIFIER(:t) table node with exp.to_table(value) and "
-    "drops its alias, so `FROM IDENTIFIER(:t) AS l ... l.a` renders without `AS l`",
-)
 def test_identifier_keeps_its_alias(write_query: WriteQuery) -> None:
     """`FROM IDENTIFIER(:t) AS l` keeps the alias l after substitution."""
     write_query("t/ident", "SELECT l.a FROM IDENTIFIER(:t) AS l")
@@ -566,11 +509,6 @@ def test_identifier_keeps_its_alias(write_query: WriteQuery) -> None:
     assert "SELECT l.a FROM uat_inference.log AS l" == duck
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: env_writes compares the identifier's first part case-sensitively; "
-    "'PROD.retail.x' names the prod catalog on Databricks but is not guarded",
-)
 def test_identifier_environment_is_case_insensitive(write_query: WriteQuery) -> None:
     """A run-time target spelled PROD.retail.x is still a prod write."""
     write_query("t/ident", "DELETE FROM IDENTIFIER(:t)")

@@ -152,13 +152,6 @@ def test_corrupt_workspace_is_a_workspace_error_with_reset_hint(tmp_path: Path) 
     assert time.monotonic() - start < 1.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _connect treats any IOException whose text contains 'lock' as contention; the "
-    "text includes the file path, so a corrupt workspace under e.g. /srv/blocked/ is retried "
-    "for lock_timeout and reported as WorkspaceBusy without the reset hint. Match DuckDB's "
-    "'Could not set lock on file' instead of the bare word.",
-)
 def test_corrupt_workspace_under_a_path_containing_lock(tmp_path: Path) -> None:
     """A corrupt file in a folder named `blocked` is still a corrupt file, not a busy one."""
     wh = open_warehouse(corrupt_workspace(tmp_path / "blocked" / "home", lock_timeout="0.3"))
@@ -313,13 +306,6 @@ def test_iterate_with_params(warehouse: Warehouse) -> None:
     assert ["b"] == [r[5] for r in rows]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: iterate streams from the session's single connection; any other statement run "
-    "on the session while the generator is open replaces the pending result, so the stream "
-    "silently ends early (or yields the other statement's rows). Either materialise per batch "
-    "on a separate cursor or raise QueryError when the session is used mid-stream.",
-)
 def test_iterate_survives_or_refuses_interleaved_statements(warehouse: Warehouse) -> None:
     """Running a query while iterating either keeps the stream intact or raises QueryError."""
     with warehouse.session() as session:
@@ -409,13 +395,6 @@ def test_load_prod_table_with_grant(warehouse: Warehouse) -> None:
     assert {"sales"} == tables_in(warehouse, "prod_retail")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: load_table does not wrap DuckDB errors, and its `finally: unregister()` runs "
-    "on the aborted transaction, so the real CatalogException is masked by a raw "
-    "duckdb.TransactionException ('Current transaction is aborted'). Wrap the CREATE in "
-    "try/except duckdb.Error -> QueryError('load_table', ...) and unregister safely.",
-)
 def test_load_table_into_missing_schema_is_a_query_error(warehouse: Warehouse) -> None:
     """Loading into a schema that does not exist raises QueryError naming the schema."""
     with warehouse.session() as session, pytest.raises(QueryError, match="uat_nosuch"):
@@ -523,13 +502,6 @@ def test_concurrent_appends_never_fork_the_chain(warehouse: Warehouse) -> None:
     assert (True, 2) == (result.intact, result.entries)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: DuckDBWarehouse.session does not wrap con.commit(); the losing writer of a "
-    "write-write conflict (e.g. two Streamlit sessions approving at once) gets a raw "
-    "duckdb.TransactionException. Wrap commit errors in a GovernanceError (e.g. WorkspaceBusy "
-    "or QueryError('commit', ...)) with a retry hint.",
-)
 def test_losing_concurrent_append_is_a_governance_error(warehouse: Warehouse) -> None:
     """The writer that loses the race gets a GovernanceError, not a raw DuckDB exception."""
     outcome = concurrent_appends(warehouse)
