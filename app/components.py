@@ -19,9 +19,9 @@ def guarded(load: Callable[[], T]) -> T:
         return load()
     except GovernanceError as exc:
         message = str(exc).split("\nHow to fix:")[0]
-        st.error(f"**{type(exc).__name__}**: {message}", icon="🚫")
+        st.error(f"**{type(exc).__name__}**: {message}", icon=":material/error:")
         if exc.hint:
-            st.info(f"How to fix: {exc.hint}", icon="🛠️")
+            st.info(f"How to fix: {exc.hint}", icon=":material/build:")
         st.stop()
         raise  # unreachable: st.stop() raises; keeps type checkers honest
 
@@ -37,6 +37,6 @@ def environment_badge(backend: str, location: str) -> None:
 def ledger_status(result: Verification) -> None:
     """Green when the chain verifies, red with the first broken entry otherwise."""
     if result.intact:
-        st.success(f"Ledger {result.summary()}", icon="🔗")
+        st.success(f"Ledger {result.summary()}", icon=":material/link:")
     else:
-        st.error(f"Ledger {result.summary()}", icon="⛓️‍💥")
+        st.error(f"Ledger {result.summary()}", icon=":material/link_off:")

@@ -91,7 +91,8 @@ def load_overview(warehouse: Warehouse, registries: dict[str, Registry]) -> Over
             entry = promoted.get(name) if env == "prod" else trained.get(name)
             agrees = True
             if env == "prod" and champion is not None:
-                agrees = entry is not None and entry.payload.get("prod_version") == champion.version
+                agrees = (entry is not None
+                          and str(entry.payload.get("prod_version")) == str(champion.version))
             statuses.append(ModelStatus(
                 env, name, len(versions), champion.version if champion else None,
                 str(versions[-1].version) if versions else None,

@@ -109,6 +109,9 @@ def seed(settings: Settings, *, reset: bool = False, progress: Progress = log.in
         for reg in regs.values():
             reg.create_store()
     metrics = _train_and_promote(warehouse, regs, training, logs, settings.demo_seed, progress)
+    for name in training:
+        tables[training_table(name, 1)] = len(training[name])
+        tables[inference_table(name)] = len(logs[name])
     with warehouse.session() as session:
         ledger.append(session, actor=ACTOR, environment="global", event_type="demo_seeded",
                       subject="workspace",
@@ -134,9 +137,18 @@ def _build_data(warehouse: Warehouse, ref: dict[str, pd.DataFrame],
     return tables
 
 
+DATE_COLUMNS = ("date", "event_date", "opened_on")
+
+
 def _load(session: Session, table: str, frame: pd.DataFrame) -> int:
-    session.load_table(table, frame)
+    session.load_table(table, _with_dates(frame))
     return len(frame)
+
+
+def _with_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Store calendar days as DATE, not midnight TIMESTAMPs (they are days, not instants)."""
+    present = [c for c in DATE_COLUMNS if c in frame.columns]
+    return frame.assign(**{c: frame[c].dt.date for c in present}) if present else frame
 
 
 def _raw_lineage(training: dict[str, pd.DataFrame]) -> list[lineage.Edge]:
@@ -190,8 +202,8 @@ def _train_and_promote(
         now = ledger.utc_now()
         with envguard.prod_writes("governance.demo.seed", "demo upstream pipelines"), \
                 warehouse.session() as session:
-            session.load_table(table, frame)
-            session.load_table(inference_table(name), logged)
+            _load(session, table, frame)
+            _load(session, inference_table(name), logged)
             session.execute("models/register", _model_row(spec, table, now))
             lineage.record(session, [lineage.Edge(
                 feature_table(name), table, "JOB", "driftgate-demo", run_id, ACTOR,

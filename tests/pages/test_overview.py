@@ -28,6 +28,7 @@ def test_overview_shows_champions_windows_and_ledger(demo_env: Settings) -> None
     assert {"1"} == set(prod["champion"].astype(str))
     assert {"system:demo"} == set(prod["by"])
     assert all(a.startswith("bootstrap-") for a in prod["approval"])
+    assert {"yes"} == set(prod["ledger agrees"])
     windows = at.dataframe[2].value
     assert (windows["rows"] > 0).all()
     assert any("intact" in s.value for s in at.success)
