@@ -5,9 +5,10 @@ Query files use ``:name`` parameters and logical table names:
 * ``governance.<table>`` and ``lineage.<table>``: Driftgate's own store;
 * ``uat.<schema>.<table>`` and ``prod.<schema>.<table>``: the two environments;
 * ``system.access.table_lineage`` / ``column_lineage``: Unity Catalog lineage;
-* ``IDENTIFIER(:name)``: a table chosen at run time (Databricks' own syntax), e.g. a model's
-  inference log. Its value must be a plain ``catalog.schema.table`` name and is substituted as a
-  quoted identifier after validation, never as text.
+* ``IDENTIFIER(:name)``: a table or column chosen at run time (Databricks' own syntax), e.g. a
+  model's inference log or one of its features. A table value must be a plain
+  ``[catalog.][schema.]table`` name; a column value may be any text (non-ASCII and SQL-looking
+  names included). Both are substituted as quoted identifiers by sqlglot, never as text.
 
 :func:`render` maps them onto the engine: on Databricks to the configured catalogs, on DuckDB to
 schemas of the single workspace file (``uat.retail.sales`` becomes ``uat_retail.sales`` and the
@@ -33,7 +34,7 @@ from governance.errors import QueryError
 
 QUERIES_DIR = Path(__file__).resolve().parents[1] / "queries"
 ENVIRONMENTS = ("uat", "prod")
-_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){1,2}$")
+_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){1,2}")
 _WRITE_NODES = (
     exp.Insert, exp.Create, exp.Update, exp.Delete, exp.Merge, exp.Drop, exp.Alter,
     exp.TruncateTable, exp.Copy,
@@ -49,6 +50,7 @@ class Query:
         statements: The parsed statements (Databricks dialect), in file order.
         params: Names of the ``:name`` parameters the file uses (identifiers included).
         identifiers: Parameters used as ``IDENTIFIER(:name)`` table names.
+        columns: Parameters used as ``IDENTIFIER(:name)`` column names.
         writes: Environments (``uat``/``prod``) the statements write to; used by the prod guard.
         written_identifiers: Identifier parameters that are write targets.
         doc: The leading ``--`` comment block, for humans.
@@ -58,6 +60,7 @@ class Query:
     statements: tuple[exp.Expr, ...]
     params: frozenset[str]
     identifiers: frozenset[str]
+    columns: frozenset[str]
     writes: frozenset[str]
     written_identifiers: frozenset[str]
     doc: str
@@ -82,10 +85,16 @@ class Query:
                     self.name, f"parameter {ident}={value!r} is not a table name like "
                     "catalog.schema.table"
                 )
+        for column in self.columns:
+            value = params[column]
+            if not isinstance(value, str) or not value or "\x00" in value:
+                raise QueryError(self.name, f"parameter {column}={value!r} is not a column name")
 
     def bind_values(self, params: Mapping[str, object]) -> dict[str, object]:
         """The parameters the driver binds (identifier parameters are substituted instead)."""
-        return {k: v for k, v in params.items() if k not in self.identifiers}
+        return {
+            k: v for k, v in params.items() if k not in self.identifiers and k not in self.columns
+        }
 
     def env_writes(self, params: Mapping[str, object]) -> frozenset[str]:
         """Environments written, counting run-time table names."""
@@ -102,13 +111,17 @@ def query_names() -> list[str]:
     )
 
 
-def _identifier_param(table: exp.Table) -> str | None:
-    fn = table.this
-    if isinstance(fn, exp.Anonymous) and str(fn.this).upper() == "IDENTIFIER":
-        inner = fn.expressions[0] if fn.expressions else None
+def _identifier_call(node: exp.Expr) -> str | None:
+    """The parameter of an ``IDENTIFIER(:name)`` call, or ``None``."""
+    if isinstance(node, exp.Anonymous) and str(node.this).upper() == "IDENTIFIER":
+        inner = node.expressions[0] if len(node.expressions) == 1 else None
         if isinstance(inner, exp.Placeholder):
             return str(inner.name)
     return None
+
+
+def _identifier_param(table: exp.Table) -> str | None:
+    return _identifier_call(table.this)
 
 
 def _normalise_identifiers(stmt: exp.Expr) -> exp.Expr:
@@ -196,6 +209,12 @@ def load_query(name: str) -> Query:
     identifiers = frozenset(
         i for s in statements for t in s.find_all(exp.Table) if (i := _identifier_param(t))
     )
+    columns = frozenset(
+        i for s in statements for a in s.find_all(exp.Anonymous)
+        if not isinstance(a.parent, exp.Table) and (i := _identifier_call(a))
+    )
+    if identifiers & columns:
+        raise QueryError(name, f"{sorted(identifiers & columns)} used as table and column")
     targets = [_write_targets(s) for s in statements]
     writes = frozenset(env for envs, _ in targets for env in envs)
     written_identifiers = frozenset(i for _, idents in targets for i in idents)
@@ -205,13 +224,16 @@ def load_query(name: str) -> Query:
             break
         header.append(line.removeprefix("--").strip())
     doc = "\n".join(header)
-    return Query(name, statements, params, identifiers, writes, written_identifiers, doc)
+    return Query(name, statements, params, identifiers, columns, writes, written_identifiers, doc)
 
 
 def _map_tables(
     stmt: exp.Expr, dialect: str, catalogs: Mapping[str, str], tables: Mapping[str, str]
-) -> exp.Expression:
-    def rewrite(node: exp.Expression) -> exp.Expression:
+) -> exp.Expr:
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        column = _identifier_call(node)
+        if column is not None and not isinstance(node.parent, exp.Table):
+            return exp.column(tables[column], quoted=True)
         if not isinstance(node, exp.Table):
             return node
         ident = _identifier_param(node)
@@ -275,7 +297,7 @@ def render(
         dialect: ``"duckdb"`` or ``"databricks"``.
         catalogs: For Databricks, the real catalog of each logical one (``gov``, ``uat``,
             ``prod``).
-        tables: Values of the query's ``IDENTIFIER(:name)`` parameters (validated names).
+        tables: Values of the query's ``IDENTIFIER(:name)`` parameters (tables and columns).
 
     Returns:
         One SQL string per statement, with placeholders in the engine's style.
@@ -287,8 +309,9 @@ def render(
         if missing:
             raise QueryError(name, f"no catalog configured for {', '.join(missing)}")
     query = load_query(name)
-    tables = {k: v for k, v in (tables or {}).items() if k in query.identifiers}
-    missing_tables = sorted(query.identifiers - set(tables))
+    names = query.identifiers | query.columns
+    tables = {k: v for k, v in (tables or {}).items() if k in names}
+    missing_tables = sorted(names - set(tables))
     if missing_tables:
         raise QueryError(name, f"missing table parameter(s) {', '.join(missing_tables)}")
     return _render_cached(

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from governance import envguard, sql
@@ -54,6 +55,14 @@ class Session(abc.ABC):
         return next(iter(rows[0].values())) if rows else None
 
     @abc.abstractmethod
+    def fetch_column(self, name: str, params: Params | None = None) -> np.ndarray:
+        """Run query ``name`` and return its first column as a float64 numpy array.
+
+        For per-column statistics the embedded engine hands over one column at a time; the
+        whole table is never materialised in Python.
+        """
+
+    @abc.abstractmethod
     def iterate(
         self, name: str, params: Params | None = None, *, batch: int = 10_000
     ) -> Iterator[tuple[Any, ...]]:
@@ -76,7 +85,7 @@ class Session(abc.ABC):
         query.check_params(params)
         if "prod" in query.env_writes(params):
             envguard.require_prod_write(f"query {name!r}")
-        tables = {k: str(params[k]) for k in query.identifiers}
+        tables = {k: str(params[k]) for k in query.identifiers | query.columns}
         return sql.render(name, self.dialect, self._catalogs(), tables)
 
     @staticmethod

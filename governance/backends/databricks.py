@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from governance.errors import BackendUnavailable, ConfigError, QueryError
@@ -59,6 +60,8 @@ class _Cursor(Protocol):
     def fetchall(self) -> Sequence[tuple[Any, ...]]: ...
 
     def fetchmany(self, size: int) -> Sequence[tuple[Any, ...]]: ...
+
+    def fetchall_arrow(self) -> Any: ...
 
     def close(self) -> None: ...
 
@@ -209,6 +212,16 @@ class DatabricksSession(Session):
             return columns, self._cursor.fetchall()
         except self._driver_error as exc:
             raise QueryError(name, _first_line(exc)) from exc
+
+    def fetch_column(self, name: str, params: Params | None = None) -> np.ndarray:
+        (statement,) = self._single(name, params or {})
+        try:
+            self._cursor.execute(statement, parameters=self._bind(name, params) or None)
+            # Arrow batches from the warehouse: no per-row Python objects for a whole column.
+            table = self._cursor.fetchall_arrow()
+        except self._driver_error as exc:
+            raise QueryError(name, _first_line(exc)) from exc
+        return np.asarray(table.column(0).to_numpy(zero_copy_only=False), dtype=np.float64)
 
     def iterate(
         self, name: str, params: Params | None = None, *, batch: int = 10_000

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 from sqlglot import exp
 
@@ -49,6 +50,17 @@ class DuckDBSession(Session):
             return self._con.execute(statement, self._bind(name, params)).df()
         except duckdb.Error as exc:
             raise _query_error(name, exc) from exc
+
+    def fetch_column(self, name: str, params: Params | None = None) -> np.ndarray:
+        (statement,) = self._single(name, params or {})
+        self._check_idle(name)
+        try:
+            result = self._con.execute(statement, self._bind(name, params) or None)
+            columns = result.fetchnumpy()
+        except duckdb.Error as exc:
+            raise _query_error(name, exc) from exc
+        first = next(iter(columns.values()))
+        return np.asarray(first, dtype=np.float64)
 
     def _run(
         self, name: str, statement: str, params: Params, *, fetch: bool

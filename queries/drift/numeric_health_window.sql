@@ -1,0 +1,8 @@
+-- Row, null (NULL or NaN) and infinite counts of one numeric column in a date window.
+-- params: tbl (IDENTIFIER), col (IDENTIFIER column), start DATE, end DATE (inclusive)
+-- returns: n_rows, n_null, n_inf
+SELECT COUNT(*) AS n_rows,
+       COUNT_IF(IDENTIFIER(:col) IS NULL OR ISNAN(CAST(IDENTIFIER(:col) AS DOUBLE))) AS n_null,
+       COUNT_IF(ABS(CAST(IDENTIFIER(:col) AS DOUBLE)) = CAST('Infinity' AS DOUBLE)) AS n_inf
+FROM IDENTIFIER(:tbl)
+WHERE event_date BETWEEN :start AND :end

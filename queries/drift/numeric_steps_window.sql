@@ -1,0 +1,10 @@
+-- ECDF steps of one numeric column in a date window (warehouse path).
+-- params: tbl (IDENTIFIER), col (IDENTIFIER column), start DATE, end DATE (inclusive)
+-- returns: v, n
+SELECT CAST(IDENTIFIER(:col) AS DOUBLE) AS v, COUNT(*) AS n
+FROM IDENTIFIER(:tbl)
+WHERE event_date BETWEEN :start AND :end
+  AND IDENTIFIER(:col) IS NOT NULL
+  AND NOT ISNAN(CAST(IDENTIFIER(:col) AS DOUBLE))
+  AND ABS(CAST(IDENTIFIER(:col) AS DOUBLE)) < CAST('Infinity' AS DOUBLE)
+GROUP BY 1
