@@ -13,7 +13,8 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from governance import ledger
@@ -21,7 +22,7 @@ from governance.errors import GovernanceError
 from governance.settings import describe, env_name, load_settings
 from governance.warehouse import open_warehouse
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DRIFT = 0, 1, 2, 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +44,33 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--format", choices=("table", "json"), default="table")
     show.add_argument("--limit", type=int, default=100_000, help="at most this many entries")
 
+    drift = sub.add_parser("drift", help="compare two datasets for drift")
+    drift_sub = drift.add_subparsers(dest="drift_command", required=True)
+    cmp_ = drift_sub.add_parser("compare", help="BASELINE vs CURRENT (Parquet or CSV, globs ok)")
+    cmp_.add_argument("baseline")
+    cmp_.add_argument("current")
+    cmp_.add_argument("--categorical", default="",
+                      help="comma-separated columns to treat as categorical")
+    cmp_.add_argument("--policy", type=Path, help="TOML thresholds (see docs/drift.md)")
+    cmp_.add_argument("--format", choices=("table", "json"), default="table")
+    cmp_.add_argument("--fail-on-drift", action="store_true",
+                      help=f"exit {EXIT_DRIFT} when the dataset verdict is drift")
+
+    mon = sub.add_parser("monitor", help="check production models' inference windows for drift")
+    mon_sub = mon.add_subparsers(dest="monitor_command", required=True)
+    mrun = mon_sub.add_parser("run", help="check the latest complete window (or --window)")
+    mrun.add_argument("--model", help="only this model")
+    mrun.add_argument("--window", type=_day, help="a day inside the window to check")
+    mrun.add_argument("--policy", type=Path, help="TOML thresholds")
+    mfill = mon_sub.add_parser("backfill", help="check every complete window since a date")
+    mfill.add_argument("--since", type=_day, required=True)
+    mfill.add_argument("--model", help="only this model")
+    mfill.add_argument("--policy", type=Path, help="TOML thresholds")
+    mwatch = mon_sub.add_parser("watch", help="run the monitor on a schedule")
+    mwatch.add_argument("--every", type=_every, default="15m", help="e.g. 30s, 15m, 1h, 1d")
+    mwatch.add_argument("--max-runs", type=int, help="stop after this many runs")
+    mwatch.add_argument("--policy", type=Path, help="TOML thresholds")
+
     conf = sub.add_parser("settings", help="print every setting with its value and doc")
     conf.add_argument("--markdown", action="store_true",
                       help="print the settings reference (docs/settings.md) instead")
@@ -56,6 +84,24 @@ def _date(raw: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not an ISO date: {raw!r} (e.g. 2026-11-01)") from None
 
 
+def _day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date: {raw!r} (e.g. 2026-10-05)") from None
+
+
+def _every(raw: str) -> timedelta:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        value, unit = float(raw[:-1]), units[raw[-1]]
+    except (ValueError, KeyError, IndexError):
+        raise argparse.ArgumentTypeError(f"not a period: {raw!r} (e.g. 30s, 15m, 1h)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"period must be positive: {raw!r}")
+    return timedelta(seconds=value * unit)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
@@ -67,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "ledger":
             return _ledger(args)
+        if args.command == "drift":
+            return _drift_compare(args)
+        if args.command == "monitor":
+            return _monitor(args)
         return _settings(markdown=args.markdown)
     except GovernanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -115,6 +165,84 @@ def _ledger(args: argparse.Namespace) -> int:
             print(f"{entry.seq:>6}  {entry.time:%Y-%m-%d %H:%M:%S}  {entry.type:<22}  "
                   f"{entry.environment:<6}  {entry.actor:<26}  {entry.subject}")
     return EXIT_OK
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from governance.drift import monitor
+    from governance.drift.policy import load_policy
+
+    warehouse = open_warehouse(load_settings())
+    policy = load_policy(args.policy)
+
+    def show(o: monitor.WindowOutcome) -> None:
+        span = f"{o.window[0]}..{o.window[1]}"
+        if not o.checked:
+            print(f"{o.model:<20} {span}  already checked (nothing stored)")
+            return
+        extra = f"  drifted: {', '.join(o.drifted)}" if o.drifted else ""
+        incident = f"  incident {o.incident_id} {o.incident_action}" if o.incident_action else ""
+        print(f"{o.model:<20} {span}  {o.verdict}{extra}{incident}")
+
+    if args.monitor_command == "watch":
+        for outcomes in monitor.watch(warehouse, policy, args.every, max_runs=args.max_runs):
+            for outcome in outcomes:
+                show(outcome)
+            sys.stdout.flush()
+        return EXIT_OK
+    if args.monitor_command == "run":
+        monitor.run(warehouse, policy, model=args.model, window=args.window, progress=show)
+    else:
+        monitor.run(warehouse, policy, model=args.model, since=args.since, progress=show)
+    return EXIT_OK
+
+
+def _drift_compare(args: argparse.Namespace) -> int:
+    from governance.drift import engine, files
+    from governance.drift.policy import load_policy
+
+    policy = load_policy(args.policy)
+    categorical = [c for c in (x.strip() for x in args.categorical.split(",")) if c]
+    with files.open_files(args.baseline, args.current) as (session, con):
+        plan = files.plan(con, categorical)
+        result = engine.compare(
+            session, engine.Source(files.BASELINE), engine.Source(files.CURRENT), plan.specs,
+            policy, schema_issues=plan.schema_issues,
+        )
+    doc = result.to_json()
+    doc["dataset"]["skipped_columns"] = plan.skipped
+    doc["dataset"]["extra_columns"] = list(plan.extra)
+    if args.format == "json":
+        print(json.dumps(doc, ensure_ascii=False, allow_nan=False))
+    else:
+        _print_drift_table(result, plan.skipped, plan.extra)
+    return EXIT_DRIFT if args.fail_on_drift and result.verdict == "drift" else EXIT_OK
+
+
+def _print_drift_table(result: Any, skipped: dict[str, str], extra: Sequence[str]) -> None:
+    print(f"{'feature':<28} {'type':<11} {'status':<20} {'score':>6}  {'psi':>7} "
+          f"{'w/std':>7} {'js':>6} {'ks p':>9}  {'null b→c':<13} reason")
+    ranked = sorted(result.features, key=lambda f: -(f.score or 0.0))
+    for f in ranked:
+        t = f.tests
+
+        def num(v: Any, fmt: str) -> str:
+            return format(v, fmt) if isinstance(v, int | float) else "—"
+
+        nulls = "—" if f.null_rate_baseline is None else \
+            f"{f.null_rate_baseline:.1%}→{f.null_rate_current:.1%}"
+        print(f"{f.feature[:28]:<28} {f.type:<11} {f.status:<20} {num(f.score, '6.2f')}  "
+              f"{num(t.get('psi'), '7.3f')} {num(t.get('wasserstein_norm'), '7.3f')} "
+              f"{num(t.get('js'), '6.3f')} {num(t.get('ks', {}).get('p_value'), '9.2g')}  "
+              f"{nulls:<13} {f.reason}")
+    print(f"\ndataset: {result.verdict} — {len(result.drifted_features)} of "
+          f"{sum(f.status in ('drift', 'warn', 'ok', 'constant') for f in result.features)} "
+          f"tested features drifted ({result.share:.0%})"
+          + (f"; schema problems: {', '.join(result.schema_problems)}"
+             if result.schema_problems else ""))
+    for name, why in skipped.items():
+        print(f"skipped {name}: {why}")
+    if extra:
+        print(f"ignored columns only in current: {', '.join(extra)}")
 
 
 def _settings(*, markdown: bool) -> int:

@@ -51,6 +51,18 @@ class DuckDBSession(Session):
         except duckdb.Error as exc:
             raise _query_error(name, exc) from exc
 
+    def fork(self) -> DuckDBSession:
+        """A session on a sibling connection to the same database, for another thread.
+
+        Reads through it see committed data (not this unit of work's uncommitted writes); the
+        drift engine uses it to fetch and sort columns on both cores at once.
+        """
+        return DuckDBSession(self._con.cursor())
+
+    def close(self) -> None:
+        """Close a forked session's connection (the owning unit of work closes its own)."""
+        self._con.close()
+
     def fetch_column(self, name: str, params: Params | None = None) -> np.ndarray:
         (statement,) = self._single(name, params or {})
         self._check_idle(name)

@@ -26,6 +26,11 @@ import pandas as pd
 
 from governance import envguard, ledger, lineage, promotion, schema
 from governance.demo import models, retail
+from governance.drift import monitor as drift_monitor
+from governance.drift import profile as drift_profile
+from governance.drift.engine import FeatureSpec, Kind
+from governance.drift.files import LOW_CARDINALITY
+from governance.drift.policy import Policy
 from governance.errors import GovernanceError
 from governance.registry import Registry, registries, table_dataset
 from governance.settings import Settings
@@ -112,6 +117,12 @@ def seed(settings: Settings, *, reset: bool = False, progress: Progress = log.in
     for name in training:
         tables[training_table(name, 1)] = len(training[name])
         tables[inference_table(name)] = len(logs[name])
+    progress("monitor backfill: eight weeks of drift history")
+    outcomes = drift_monitor.run(warehouse, Policy(), since=retail.INFERENCE_START)
+    for outcome in outcomes:
+        if outcome.incident_action:
+            progress(f"  {outcome.model} {outcome.window[0]}: {outcome.verdict}, incident "
+                     f"{outcome.incident_id} {outcome.incident_action}")
     with warehouse.session() as session:
         ledger.append(session, actor=ACTOR, environment="global", event_type="demo_seeded",
                       subject="workspace",
@@ -204,6 +215,10 @@ def _train_and_promote(
                 warehouse.session() as session:
             _load(session, table, frame)
             _load(session, inference_table(name), logged)
+            # Freeze the baseline at training time: later windows are binned on these edges.
+            frozen = drift_profile.build_profile(
+                session, table, _feature_specs(trained, frame))
+            drift_profile.store(session, name, str(version.version), run_id, frozen, now)
             session.execute("models/register", _model_row(spec, table, now))
             lineage.record(session, [lineage.Edge(
                 feature_table(name), table, "JOB", "driftgate-demo", run_id, ACTOR,
@@ -213,12 +228,34 @@ def _train_and_promote(
                           subject=f"{name}/{version.version}",
                           payload={"run_id": run_id, "training_table": table,
                                    "dataset_digest": digest, "metrics": dict(trained.metrics)})
+        with tempfile.TemporaryDirectory(prefix="driftgate-profile-") as tmp:
+            doc = Path(tmp) / "baseline_profile.json"
+            doc.write_text(drift_profile.to_document(frozen), encoding="utf-8")
+            uat.log_artifacts(run_id, Path(tmp), "")
         progress(f"bootstrap promotion of {name} v{version.version} to prod")
         promotion.promote(warehouse, uat, regs["prod"], model_name=name,
                           uat_version=str(version.version),
                           approval_id=f"bootstrap-{name}-v{version.version}",
                           actor=ACTOR, reason="bootstrap")
     return all_metrics
+
+
+def _feature_specs(trained: models.TrainedModel, frame: pd.DataFrame) -> list[FeatureSpec]:
+    """Kinds as the drift engine sees them: booleans, named categoricals and low-cardinality
+    integers are categorical; everything else numeric."""
+    specs = []
+    for feature in trained.spec.features:
+        column = frame[feature]
+        kind: Kind = "numeric"
+        if column.dtype == bool:
+            kind = "boolean"
+        elif (feature in trained.spec.categorical
+              or not pd.api.types.is_numeric_dtype(column)
+              or (pd.api.types.is_integer_dtype(column)
+                  and column.nunique() <= LOW_CARDINALITY)):
+            kind = "categorical"
+        specs.append(FeatureSpec(feature, kind, trained.feature_importance.get(feature)))
+    return specs
 
 
 def _save_model(trained: models.TrainedModel, frame: pd.DataFrame, dest: Path) -> None:

@@ -1,0 +1,1 @@
+"""Drift engine: per-feature statistics on warehouse count tables, policy and verdicts."""

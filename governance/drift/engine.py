@@ -1,0 +1,518 @@
+"""The drift engine: per-feature tests on counts computed by the warehouse.
+
+For each feature the warehouse returns small count tables (category counts; for numeric
+features the finite values one column at a time, or their ECDF steps on Databricks) and
+:mod:`governance.drift.stats` turns them into exact statistics. Verdicts need an effect size over
+its threshold (see :mod:`governance.drift.policy`); degenerate inputs get a named status, never
+NaN.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import numpy as np
+
+from governance.drift import stats
+from governance.drift.policy import Policy, Thresholds
+from governance.warehouse import Session
+
+Kind = Literal["numeric", "categorical", "boolean"]
+OTHER, UNSEEN = "__other__", "__unseen__"
+TESTED = ("drift", "warn", "ok", "constant")
+SCHEMA = ("schema_missing", "schema_type_changed")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A table, optionally restricted to ``event_date`` between two days (inclusive)."""
+
+    table: str
+    window: tuple[date, date] | None = None
+
+    def query(self, base: str, column: str) -> tuple[str, dict[str, Any]]:
+        """The query name and parameters reading ``column`` from this source."""
+        params: dict[str, Any] = {"tbl": self.table, "col": column}
+        if self.window is None:
+            return base, params
+        params.update(start=self.window[0], end=self.window[1])
+        return f"{base}_window", params
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """A feature to test: its name, kind and (for models) importance."""
+
+    name: str
+    kind: Kind
+    importance: float | None = None
+
+
+@dataclass(frozen=True)
+class Numeric:
+    """One side of a numeric feature: row counts and the distinct finite values with counts."""
+
+    n_rows: int
+    n_null: int
+    n_inf: int
+    values: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def n_valid(self) -> int:
+        """Rows with a finite value."""
+        return int(self.counts.sum())
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """One side of a categorical feature: row count, nulls and counts per category."""
+
+    n_rows: int
+    n_null: int
+    counts: Mapping[str, int]
+
+    @property
+    def n_valid(self) -> int:
+        """Rows with a category."""
+        return self.n_rows - self.n_null
+
+
+@dataclass(frozen=True)
+class FeatureResult:
+    """The verdict and evidence for one feature in one comparison."""
+
+    feature: str
+    type: str
+    status: str
+    score: float | None
+    n_baseline: int
+    n_current: int
+    null_rate_baseline: float | None
+    null_rate_current: float | None
+    tests: Mapping[str, Any]
+    reason: str = ""
+    importance: float | None = None
+    chart: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``drift compare`` JSON shape (charts left out)."""
+        return {
+            "feature": self.feature, "type": self.type, "n_baseline": self.n_baseline,
+            "n_current": self.n_current, "null_rate_baseline": self.null_rate_baseline,
+            "null_rate_current": self.null_rate_current, "status": self.status,
+            "score": self.score, "tests": dict(self.tests), "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class DatasetResult:
+    """All features of one comparison and the dataset-level verdict."""
+
+    features: tuple[FeatureResult, ...]
+    drifted_features: tuple[str, ...]
+    share: float
+    verdict: str
+    score: float
+    schema_problems: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``drift compare`` JSON document."""
+        return {
+            "features": [f.to_json() for f in self.features],
+            "dataset": {"drifted_features": list(self.drifted_features), "share": self.share,
+                        "verdict": self.verdict, "score": self.score,
+                        "schema_problems": list(self.schema_problems)},
+        }
+
+
+class Reader:
+    """Fetches count tables for features, caching the baseline side across windows.
+
+    On the embedded engine numeric features are computed on worker threads, each reading
+    through its own sibling connection, so both cores fetch, sort and test at once.
+    """
+
+    def __init__(self, session: Session | None = None, workers: int = 2) -> None:
+        self._session = session
+        self._cache: dict[tuple[Source, str], Numeric | Categorical] = {}
+        self._locks: dict[tuple[Source, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._forks: list[Session] = []
+        self._local = threading.local()
+        self.pool = ThreadPoolExecutor(max_workers=workers)
+
+    @property
+    def session(self) -> Session:
+        """The unit of work queries go through (rebound per window by the monitor)."""
+        if self._session is None:
+            raise RuntimeError("Reader used before a session was bound")
+        return self._session
+
+    @session.setter
+    def session(self, value: Session) -> None:
+        self._close_forks()
+        self._session = value
+
+    @property
+    def parallel(self) -> bool:
+        """True when numeric features can be computed on worker threads."""
+        return hasattr(self.session, "fork")
+
+    def close(self) -> None:
+        """Stop the worker threads and close their connections."""
+        self.pool.shutdown(wait=True)
+        self._close_forks()
+
+    def _close_forks(self) -> None:
+        with self._guard:
+            for fork in self._forks:
+                fork.close()  # type: ignore[attr-defined]
+            self._forks.clear()
+            self._local = threading.local()
+
+    def _here(self) -> Session:
+        """The session for the calling thread: the main one, or a sibling on a worker."""
+        if threading.current_thread() is threading.main_thread() or not self.parallel:
+            return self.session
+        session: Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self.session.fork()  # type: ignore[attr-defined]
+            assert isinstance(session, Session)
+            self._local.session = session
+            with self._guard:
+                self._forks.append(session)
+        return session
+
+    def _cached(self, key: tuple[Source, str], load: Any) -> Any:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # two windows may want the same baseline column at once: load it once
+            if key not in self._cache:
+                self._cache[key] = load()
+            return self._cache[key]
+
+    def numeric(self, source: Source, column: str, *, cache: bool = False) -> Numeric:
+        """Counts of one numeric column (exact: every distinct finite value)."""
+        if cache:
+            found = self._cached((source, column), lambda: self._numeric(source, column))
+            assert isinstance(found, Numeric)
+            return found
+        return self._numeric(source, column)
+
+    def _numeric(self, source: Source, column: str) -> Numeric:
+        session = self._here()
+        health = _health(session, source, column)
+        if session.dialect == "duckdb":
+            # Embedded engine: sorting one column in numpy beats an SQL GROUP BY of every
+            # distinct value (docs/benchmarks.md); the whole table is never held at once.
+            name, params = source.query("drift/numeric_values", column)
+            values, counts = _run_lengths(session.fetch_column(name, params))
+            return Numeric(*health, values, counts)
+        # Warehouse path: only the ECDF step table (value, count) leaves the engine.
+        name, params = source.query("drift/numeric_steps", column)
+        rows = session.fetch_rows(name, params)
+        raw_values = np.array([r["v"] for r in rows], dtype=np.float64)
+        raw_counts = np.array([r["n"] for r in rows], dtype=np.int64)
+        order = np.argsort(raw_values)
+        return Numeric(*health, raw_values[order], raw_counts[order])
+
+    def categorical(self, source: Source, column: str, *, cache: bool = False) -> Categorical:
+        """Counts of each category of one column (NULL counted apart)."""
+        if cache:
+            found = self._cached((source, column), lambda: self._categorical(source, column))
+            assert isinstance(found, Categorical)
+            return found
+        return self._categorical(source, column)
+
+    def _categorical(self, source: Source, column: str) -> Categorical:
+        name, params = source.query("drift/category_counts", column)
+        counts: dict[str, int] = {}
+        n_null = n_rows = 0
+        for row in self._here().fetch_rows(name, params):
+            n_rows += int(row["n"])
+            if row["category"] is None:
+                n_null += int(row["n"])
+            else:
+                counts[str(row["category"])] = int(row["n"])
+        return Categorical(n_rows, n_null, counts)
+
+
+def _health(session: Session, source: Source, column: str) -> tuple[int, int, int]:
+    name, params = source.query("drift/numeric_health", column)
+    row = session.fetch_rows(name, params)[0]
+    return int(row["n_rows"]), int(row["n_null"]), int(row["n_inf"])
+
+
+def _run_lengths(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    data = np.sort(raw)
+    if data.size == 0:
+        return data, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], data[1:] != data[:-1])))
+    return data[starts], np.diff(np.append(starts, data.size)).astype(np.int64)
+
+
+def _rate(part: int, total: int) -> float | None:
+    return part / total if total else None
+
+
+def _null_delta(base_rate: float | None, cur_rate: float | None) -> float:
+    if base_rate is None or cur_rate is None:
+        return 0.0
+    return abs(cur_rate - base_rate)
+
+
+def numeric_tests(base: Numeric, cur: Numeric, edges: np.ndarray | None) -> dict[str, Any]:
+    """KS, normalised Wasserstein and PSI on the frozen (or baseline-derived) bins."""
+    steps = stats._merge_tables(base.values, base.counts, cur.values, cur.counts)
+    ks = stats.ks_2samp(steps)
+    distance = stats.wasserstein(steps)
+    mean = float(np.average(base.values, weights=base.counts))
+    std = float(np.sqrt(np.average((base.values - mean) ** 2, weights=base.counts)))
+    # A constant baseline has std 0: scale by the magnitude of its value instead (documented),
+    # so a moved constant still scores and nothing divides by zero.
+    scale = std if std > 0 else (abs(mean) if mean != 0 else 1.0)
+    cut = stats.quantile_edges(base.values, base.counts) if edges is None else edges
+    expected = stats.bin_counts(base.values, base.counts, cut)
+    actual = stats.bin_counts(cur.values, cur.counts, cut)
+    terms = stats.psi_contributions(expected, actual)
+    probs = np.linspace(0.0, 1.0, 51)
+    return {
+        "ks": {"statistic": ks.statistic, "p_value": ks.p_value},
+        "wasserstein_norm": distance / scale,
+        "psi": float(terms.sum()),
+        "_chart": {
+            "edges": cut.tolist(), "baseline": expected.tolist(), "current": actual.tolist(),
+            "psi_terms": terms.tolist(),
+            "ecdf_x": np.unique(np.concatenate([
+                _quantiles(base, probs), _quantiles(cur, probs)])).tolist(),
+            "baseline_std": std,
+        },
+    }
+
+
+def _quantiles(side: Numeric, probs: np.ndarray) -> np.ndarray:
+    cum = np.cumsum(side.counts)
+    idx = np.searchsorted(cum, probs * (cum[-1] - 1), side="right")
+    picked: np.ndarray = side.values[np.clip(idx, 0, len(side.values) - 1)]
+    return picked
+
+
+def categorical_tests(base: Categorical, cur: Categorical, max_categories: int) -> dict[str, Any]:
+    """Chi-square, PSI and JS over baseline categories + ``other`` + ``unseen``; unseen share."""
+    ranked = sorted(base.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    kept = [name for name, _ in ranked[:max_categories]]
+    kept_set = set(kept)
+    other_b = sum(n for name, n in ranked[max_categories:])
+    b_vec = [base.counts[name] for name in kept] + [other_b, 0]
+    other_c = sum(n for name, n in cur.counts.items()
+                  if name not in kept_set and name in base.counts)
+    unseen = {name: n for name, n in cur.counts.items() if name not in base.counts}
+    c_vec = [cur.counts.get(name, 0) for name in kept] + [other_c, sum(unseen.values())]
+    expected, actual = np.array(b_vec, dtype=np.int64), np.array(c_vec, dtype=np.int64)
+    chi2 = stats.chi2(expected, actual)
+    terms = stats.psi_contributions(expected, actual)
+    top_unseen = sorted(unseen.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    return {
+        "chi2": {"statistic": chi2.statistic, "p_value": chi2.p_value},
+        "psi": float(terms.sum()),
+        "js": stats.js_distance(expected, actual),
+        "unseen_share": sum(unseen.values()) / cur.n_valid if cur.n_valid else 0.0,
+        "_chart": {
+            "categories": [*kept, OTHER, UNSEEN], "baseline": b_vec, "current": c_vec,
+            "psi_terms": terms.tolist(), "unseen_examples": [n for n, _ in top_unseen],
+        },
+    }
+
+
+def _decide(kind: Kind, tests: Mapping[str, Any], null_delta: float, t: Thresholds,
+            p_value: float) -> tuple[str, float, str]:
+    if kind == "numeric":
+        effects = {"psi": (tests["psi"], t.psi_warn, t.psi_drift),
+                   "wasserstein_norm": (tests["wasserstein_norm"], t.wasserstein_warn,
+                                        t.wasserstein_drift)}
+    else:
+        effects = {"psi": (tests["psi"], t.psi_warn, t.psi_drift),
+                   "js": (tests["js"], t.js_warn, t.js_drift)}
+    side = {"null_rate_change": (null_delta, t.null_warn, t.null_drift)}
+    if kind != "numeric":
+        side["unseen_share"] = (tests["unseen_share"], t.unseen_warn, t.unseen_drift)
+    all_effects = {**effects, **side}
+    score = max(value / drift for value, _, drift in all_effects.values() if drift > 0)
+    significant = p_value < t.alpha
+    drifting = [k for k, (v, _, d) in effects.items() if v >= d]
+    side_drift = [k for k, (v, _, d) in side.items() if v >= d]
+    if side_drift or (drifting and significant):
+        return "drift", score, ", ".join(side_drift + (drifting if significant else []))
+    warns = [k for k, (v, w, _) in all_effects.items() if v >= w]
+    if warns:
+        reason = ", ".join(warns)
+        if drifting and not significant:
+            reason += f" (drift-sized but p={p_value:.3g} >= alpha={t.alpha})"
+        return "warn", score, reason
+    return "ok", score, ""
+
+
+def compare_feature(
+    reader: Reader, spec: FeatureSpec, baseline: Source, current: Source, t: Thresholds,
+    *, max_categories: int, edges: np.ndarray | None = None,
+) -> tuple[FeatureResult, float | None]:
+    """Test one feature; returns the result and its p-value (for Benjamini-Hochberg)."""
+    base: Numeric | Categorical
+    cur: Numeric | Categorical
+    if spec.kind == "numeric":
+        base = reader.numeric(baseline, spec.name, cache=True)
+        cur = reader.numeric(current, spec.name)
+    else:
+        base = reader.categorical(baseline, spec.name, cache=True)
+        cur = reader.categorical(current, spec.name)
+    rate_b, rate_c = _rate(base.n_null, base.n_rows), _rate(cur.n_null, cur.n_rows)
+
+    def result(status: str, score: float | None, tests: Mapping[str, Any],
+               reason: str = "") -> FeatureResult:
+        chart = dict(tests.get("_chart", {}))
+        public = {k: v for k, v in tests.items() if k != "_chart"}
+        if isinstance(base, Numeric) and isinstance(cur, Numeric):
+            public.setdefault("non_finite", {"baseline": base.n_inf, "current": cur.n_inf})
+        return FeatureResult(spec.name, spec.kind, status, score, base.n_rows, cur.n_rows,
+                             rate_b, rate_c, public, reason, spec.importance, chart)
+
+    if base.n_rows == 0 or cur.n_rows == 0:
+        return result("insufficient_data", None, {}, "a window has no rows"), None
+    if base.n_valid == 0 or cur.n_valid == 0:
+        side = "baseline" if base.n_valid == 0 else "current"
+        return result("all_null", None, {}, f"every {side} value is null"), None
+    if min(base.n_valid, cur.n_valid) < t.min_rows:
+        return result("insufficient_data", None, {},
+                      f"fewer than {t.min_rows} non-null rows "
+                      f"(baseline {base.n_valid}, current {cur.n_valid})"), None
+    null_delta = _null_delta(rate_b, rate_c)
+    if isinstance(base, Numeric) and isinstance(cur, Numeric):
+        if len(base.values) == 1 and len(cur.values) == 1 and base.values[0] == cur.values[0] \
+                and null_delta < t.null_warn:
+            return result("constant", 0.0, {}, f"always {base.values[0]:g}"), None
+        tests = numeric_tests(base, cur, edges)
+        p_value = tests["ks"]["p_value"]
+    else:
+        assert isinstance(base, Categorical)
+        assert isinstance(cur, Categorical)
+        if len(base.counts) == 1 and set(cur.counts) == set(base.counts) \
+                and null_delta < t.null_warn:
+            return result("constant", 0.0, {}, f"always {next(iter(base.counts))!r}"), None
+        tests = categorical_tests(base, cur, max_categories)
+        p_value = tests["chi2"]["p_value"]
+    status, score, reason = _decide(spec.kind, tests, null_delta, t, p_value)
+    return result(status, score, tests, reason), p_value
+
+
+def schema_result(spec: FeatureSpec, status: str, reason: str) -> FeatureResult:
+    """A feature that could not be tested because the current data's schema changed."""
+    return FeatureResult(spec.name, spec.kind, status, None, 0, 0, None, None, {}, reason,
+                         spec.importance)
+
+
+def summarise(results: Sequence[FeatureResult], policy: Policy) -> DatasetResult:
+    """The dataset verdict: share of drifted features, important drifted features, schema."""
+    tested = [r for r in results if r.status in TESTED]
+    drifted = tuple(r.feature for r in results if r.status == "drift")
+    problems = tuple(r.feature for r in results if r.status in SCHEMA)
+    share = len(drifted) / len(tested) if tested else 0.0
+    rule = policy.dataset
+    important = any((r.importance or 0) >= rule.importance for r in results
+                    if r.status == "drift")
+    if problems or (tested and (share >= rule.drift_share or important)):
+        verdict = "drift"
+    elif any(r.status in ("drift", "warn") for r in results):
+        verdict = "warn"
+    elif not tested:
+        verdict = "insufficient_data"
+    else:
+        verdict = "ok"
+    weights = np.array([r.importance if r.importance is not None else 1.0 for r in tested])
+    scores = np.array([min(r.score or 0.0, 3.0) for r in tested])
+    score = float(np.average(scores, weights=weights)) if tested and weights.sum() > 0 else 0.0
+    return DatasetResult(tuple(results), drifted, share, verdict, score, problems)
+
+
+def compare(
+    session: Session, baseline: Source, current: Source, specs: Sequence[FeatureSpec],
+    policy: Policy, *, model: str | None = None,
+    edges: Mapping[str, np.ndarray] | None = None,
+    schema_issues: Mapping[str, tuple[str, str]] | None = None,
+    reader: Reader | None = None,
+) -> DatasetResult:
+    """Compare every feature of ``current`` with ``baseline``.
+
+    Args:
+        session: Open unit of work on the warehouse holding both sources.
+        baseline: The training-time (reference) data.
+        current: The data to check.
+        specs: Features to test.
+        policy: Thresholds.
+        model: Model name, for per-model overrides.
+        edges: Frozen PSI bin edges per numeric feature (from the baseline profile).
+        schema_issues: Features already known to be missing or retyped: ``(status, reason)``.
+        reader: Reuse a reader (and its baseline cache) across windows.
+
+    Returns:
+        Per-feature results and the dataset verdict.
+    """
+    own = reader is None
+    reader = reader or Reader(session)
+    try:
+        raw: list[tuple[FeatureResult, float | None]] = []
+        jobs: dict[str, Future[tuple[FeatureResult, float | None]]] = {}
+        for spec in specs:
+            if spec.kind != "numeric" or (schema_issues and spec.name in schema_issues) \
+                    or not reader.parallel:
+                continue
+            # Numeric features run on the worker threads (fetch, sort, test); at most
+            # `workers` columns are in memory at once.
+            jobs[spec.name] = reader.pool.submit(
+                compare_feature, reader, spec, baseline, current,
+                policy.thresholds(model, spec.name),
+                max_categories=policy.dataset.max_categories,
+                edges=(edges or {}).get(spec.name))
+        for spec in specs:
+            if schema_issues and spec.name in schema_issues:
+                raw.append((schema_result(spec, *schema_issues[spec.name]), None))
+                continue
+            if spec.name in jobs:
+                continue
+            t = policy.thresholds(model, spec.name)
+            raw.append(compare_feature(reader, spec, baseline, current, t,
+                                       max_categories=policy.dataset.max_categories,
+                                       edges=(edges or {}).get(spec.name)))
+        done = {name: job.result() for name, job in jobs.items()}
+        order = {spec.name: i for i, spec in enumerate(specs)}
+        raw = sorted([*raw, *done.values()], key=lambda pair: order[pair[0].feature])
+    finally:
+        if own:
+            reader.close()
+    results = [r for r, _ in raw]
+    if policy.dataset.bh:
+        results = _apply_bh(raw, policy, model)
+    return summarise(results, policy)
+
+
+def _apply_bh(raw: Sequence[tuple[FeatureResult, float | None]], policy: Policy,
+              model: str | None) -> list[FeatureResult]:
+    tested = [i for i, (_, p) in enumerate(raw) if p is not None]
+    adjusted: list[float] = (
+        stats.benjamini_hochberg([raw[i][1] or 1.0 for i in tested]).tolist() if tested else [])
+    out = [r for r, _ in raw]
+    for i, p_adj in zip(tested, adjusted, strict=True):
+        r = out[i]
+        t = policy.thresholds(model, r.feature)
+        null_delta = _null_delta(r.null_rate_baseline, r.null_rate_current)
+        status, score, reason = _decide(r.type, r.tests, null_delta, t, float(p_adj))  # type: ignore[arg-type]
+        out[i] = FeatureResult(r.feature, r.type, status, score, r.n_baseline, r.n_current,
+                               r.null_rate_baseline, r.null_rate_current,
+                               {**r.tests, "p_value_bh": float(p_adj)}, reason, r.importance,
+                               r.chart)
+    return out

@@ -1,0 +1,156 @@
+"""``drift compare`` on files: Parquet or CSV (globs allowed) read in place by DuckDB.
+
+Both sides become views of an in-memory DuckDB database; the same named queries as the
+monitor then run on them, so no file is ever loaded whole into Python.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from sqlglot import exp
+
+from governance.backends.duckdb import DuckDBSession
+from governance.drift.engine import FeatureSpec, Kind
+from governance.errors import DataError
+
+BASELINE, CURRENT = "main.baseline", "main.current"
+LOW_CARDINALITY = 20
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
+_INTEGER = _NUMERIC[:10]
+_TEMPORAL = ("DATE", "TIME", "TIMESTAMP", "INTERVAL")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of one side: its name and DuckDB type."""
+
+    name: str
+    type: str
+
+    @property
+    def family(self) -> str:
+        """``numeric``, ``boolean``, ``temporal`` or ``text``: what a type change compares."""
+        upper = self.type.upper()
+        if upper.startswith(_NUMERIC):
+            return "numeric"
+        if upper == "BOOLEAN":
+            return "boolean"
+        if upper.startswith(_TEMPORAL):
+            return "temporal"
+        return "text"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to test: feature specs, schema problems, and columns left out (with reasons)."""
+
+    specs: tuple[FeatureSpec, ...]
+    schema_issues: dict[str, tuple[str, str]]
+    skipped: dict[str, str]
+    extra: tuple[str, ...]
+
+
+def _expand(pattern: str) -> list[str]:
+    paths = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+    missing = [p for p in paths if not Path(p).is_file()]
+    if not paths or missing:
+        raise DataError(f"no file matches {pattern!r}" if not paths else
+                        f"file not found: {missing[0]}")
+    suffixes = {Path(p).suffix.lower() for p in paths}
+    if not suffixes <= {".parquet", ".csv"} or len(suffixes) != 1:
+        raise DataError(f"{pattern!r}: expected only .parquet or only .csv files, "
+                        f"got {', '.join(sorted(suffixes))}")
+    return paths
+
+
+def _view(con: duckdb.DuckDBPyConnection, name: str, pattern: str) -> None:
+    paths = _expand(pattern)
+    reader = "read_parquet" if paths[0].lower().endswith(".parquet") else "read_csv"
+    files = exp.Array(expressions=[exp.Literal.string(p) for p in paths])
+    source = exp.Anonymous(this=reader, expressions=[files])
+    ddl = exp.Create(this=exp.to_table(name), kind="VIEW", replace=True,
+                     expression=exp.select("*").from_(source))
+    try:
+        con.execute(ddl.sql(dialect="duckdb"))
+        con.execute(exp.select("*").from_(name).limit(0).sql(dialect="duckdb")).fetchall()
+    except duckdb.Error as exc:
+        raise DataError(f"cannot read {pattern!r}: {str(exc).splitlines()[0]}") from exc
+
+
+def _columns(con: duckdb.DuckDBPyConnection, name: str) -> list[Column]:
+    rel = con.table(name)
+    return [Column(c, str(t)) for c, t in zip(rel.columns, rel.types, strict=True)]
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, view: str, column: str, cap: int) -> int:
+    inner = exp.select(exp.column(column, quoted=True)).from_(view).distinct().limit(cap + 1)
+    query = exp.select(exp.Count(this=exp.Star())).from_(inner.subquery("d"))
+    row = con.execute(query.sql(dialect="duckdb")).fetchone()
+    return int(row[0]) if row else 0
+
+
+def plan(con: duckdb.DuckDBPyConnection, categorical: Sequence[str] = ()) -> Plan:
+    """Pair the columns of both sides, infer each feature's kind, and find schema changes.
+
+    Numeric columns are numeric features, except integers with at most
+    :data:`LOW_CARDINALITY` distinct baseline values; text and boolean columns are categorical
+    (boolean); dates and times are skipped. ``categorical`` forces names to categorical.
+
+    Raises:
+        DataError: A name in ``categorical`` is not a baseline column, or a side has no rows.
+    """
+    base = {c.name: c for c in _columns(con, BASELINE)}
+    cur = {c.name: c for c in _columns(con, CURRENT)}
+    unknown = [c for c in categorical if c not in base]
+    if unknown:
+        raise DataError(f"--categorical names {', '.join(map(repr, unknown))}, which the "
+                        f"baseline does not have (columns: {', '.join(base)})")
+    specs, issues, skipped = [], {}, {}
+    for name, col in base.items():
+        kind: Kind
+        if col.family == "temporal":
+            skipped[name] = f"{col.type} columns are not drift-tested"
+            continue
+        if name in categorical:
+            kind = "categorical"
+        elif col.family == "boolean":
+            kind = "boolean"
+        elif col.family == "numeric":
+            low = col.type.upper().startswith(_INTEGER) and \
+                _distinct(con, BASELINE, name, LOW_CARDINALITY) <= LOW_CARDINALITY
+            kind = "categorical" if low else "numeric"
+        else:
+            kind = "categorical"
+        specs.append(FeatureSpec(name, kind))
+        if name not in cur:
+            issues[name] = ("schema_missing", f"column {name!r} is missing from the current data")
+        elif cur[name].family != col.family:
+            issues[name] = ("schema_type_changed",
+                            f"column {name!r} was {col.type} in the baseline and is "
+                            f"{cur[name].type} in the current data")
+    extra = tuple(c for c in cur if c not in base)
+    return Plan(tuple(specs), issues, skipped, extra)
+
+
+@contextmanager
+def open_files(baseline: str, current: str) -> Iterator[tuple[DuckDBSession,
+                                                             duckdb.DuckDBPyConnection]]:
+    """An in-memory DuckDB session with views ``main.baseline`` and ``main.current``.
+
+    Raises:
+        DataError: A pattern matches no file, mixes formats, or a file cannot be read.
+    """
+    con = duckdb.connect(":memory:")
+    try:
+        _view(con, BASELINE, baseline)
+        _view(con, CURRENT, current)
+        yield DuckDBSession(con), con
+    finally:
+        con.close()

@@ -1,0 +1,225 @@
+"""The monitor: checks each production model's inference log window by window.
+
+For every model with a prod champion (from the ledger's ``model_promoted`` entries) it compares
+each complete weekly window (Monday to Sunday) of the inference log with the frozen training
+set of that version. Each window is one unit of work: the per-feature results, the incident
+change and the ``drift_detected`` ledger entry commit together, and a window that already has
+results is skipped, so running twice stores nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from governance import ledger
+from governance.drift import engine, profile
+from governance.drift.policy import Policy
+from governance.errors import DataError
+from governance.ledger import canonical_json
+from governance.warehouse import Session, Warehouse
+
+log = logging.getLogger(__name__)
+ACTOR = "system:drift-monitor"
+WINDOW_DAYS = 7
+CLOSED = ("closed", "resolved", "promoted", "rejected")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A production model version to monitor."""
+
+    model: str
+    version: str
+    baseline_table: str
+    inference_table: str
+    specs: tuple[engine.FeatureSpec, ...]
+    edges: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class WindowOutcome:
+    """What one window check did."""
+
+    model: str
+    window: tuple[date, date]
+    checked: bool
+    verdict: str = ""
+    drifted: tuple[str, ...] = ()
+    incident_id: str | None = None
+    incident_action: str = ""
+
+
+def targets(session: Session, model: str | None = None) -> list[Target]:
+    """Production champions with their frozen baselines, optionally one model.
+
+    Raises:
+        DataError: ``model`` is not a governed production model, or a champion has no frozen
+            baseline profile.
+    """
+    promoted = ledger.latest_by_type(session, "model_promoted")
+    trained = ledger.latest_by_type(session, "model_trained")
+    out = []
+    for row in session.fetch_rows("models/list"):
+        name = row["model_name"]
+        if (model and name != model) or name not in promoted:
+            continue
+        payload = promoted[name].payload
+        version, uat_version = str(payload["prod_version"]), str(payload["uat_version"])
+        frozen = profile.load(session, name, uat_version)
+        if not frozen:
+            raise DataError(f"{name} v{uat_version} has no frozen baseline profile",
+                            hint="rebuild the demo (`python -m governance demo --reset`)")
+        train_entry = trained.get(f"{name}/{uat_version}")
+        table = train_entry.payload["training_table"] if train_entry else row["training_table"]
+        specs = tuple(engine.FeatureSpec(f, frozen[f].kind, frozen[f].importance)  # type: ignore[arg-type]
+                      for f in json.loads(row["features"]) if f in frozen)
+        edges = {f: np.array(p.edges) for f, p in frozen.items() if p.kind == "numeric"}
+        out.append(Target(name, version, table, row["inference_table"], specs, edges))
+    if model and not out:
+        raise DataError(f"no production model named {model!r}",
+                        hint="see `python -m governance ledger show --type model_promoted`")
+    return out
+
+
+def complete_windows(first: date, last: date, since: date | None = None) -> list[tuple[date, date]]:
+    """Monday-to-Sunday windows fully inside ``[first, last]`` (and starting on/after since)."""
+    start = first + timedelta(days=(7 - first.weekday()) % 7)
+    out = []
+    while start + timedelta(days=WINDOW_DAYS - 1) <= last:
+        if since is None or start >= since - timedelta(days=WINDOW_DAYS - 1):
+            out.append((start, start + timedelta(days=WINDOW_DAYS - 1)))
+        start += timedelta(days=WINDOW_DAYS)
+    return out
+
+
+def _windows_of(session: Session, target: Target) -> list[tuple[date, date]]:
+    span = session.fetch_rows("drift/log_date_range", {"tbl": target.inference_table})[0]
+    if span["first_day"] is None:
+        return []
+    return complete_windows(_day(span["first_day"]), _day(span["last_day"]))
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def check_window(warehouse: Warehouse, target: Target, window: tuple[date, date],
+                 policy: Policy, reader: engine.Reader | None = None) -> WindowOutcome:
+    """Check one window of one model in one unit of work (skipped if already stored)."""
+    with warehouse.session() as session:
+        key = {"model_name": target.model, "model_version": target.version,
+               "window_start": window[0]}
+        if session.fetch_scalar("drift/window_done", key):
+            return WindowOutcome(target.model, window, False)
+        if reader is not None:
+            reader.session = session
+        result = engine.compare(
+            session, engine.Source(target.baseline_table),
+            engine.Source(target.inference_table, window), target.specs, policy,
+            model=target.model, edges=target.edges, reader=reader)
+        now = ledger.utc_now()
+        for f in result.features:
+            session.execute("drift/insert_result", {
+                **key, "feature": f.feature, "window_end": window[1], "feature_type": f.type,
+                "status": f.status, "score": f.score, "n_baseline": f.n_baseline,
+                "n_current": f.n_current, "null_rate_baseline": f.null_rate_baseline,
+                "null_rate_current": f.null_rate_current,
+                "tests": canonical_json({**f.tests, "reason": f.reason, "chart": f.chart}),
+                "computed_at": now,
+            })
+        if result.verdict != "drift":
+            return WindowOutcome(target.model, window, True, result.verdict)
+        incident, action = _incident(session, target, window, result, policy, now)
+        ledger.append(session, actor=ACTOR, environment="prod", event_type="drift_detected",
+                      subject=f"{target.model}/{target.version}", payload={
+                          "window": [window[0].isoformat(), window[1].isoformat()],
+                          "verdict": result.verdict, "score": round(result.score, 6),
+                          "share": round(result.share, 6),
+                          "drifted_features": list(result.drifted_features),
+                          "schema_problems": list(result.schema_problems),
+                          "incident_id": incident, "incident_action": action,
+                          "policy": policy.source,
+                      })
+        return WindowOutcome(target.model, window, True, result.verdict,
+                             result.drifted_features, incident, action)
+
+
+def _incident(session: Session, target: Target, window: tuple[date, date],
+              result: engine.DatasetResult, policy: Policy, now: datetime
+              ) -> tuple[str | None, str]:
+    latest = session.fetch_rows("incidents/latest_for_model", {"model_name": target.model})
+    drifted = canonical_json(list(result.drifted_features))
+    if latest and latest[0]["status"] not in CLOSED:
+        session.execute("incidents/update_window", {
+            "incident_id": latest[0]["incident_id"], "updated_at": now,
+            "last_window": window[1], "score": result.score, "drifted_features": drifted})
+        return latest[0]["incident_id"], "updated"
+    if latest:
+        quiet_until = _day(latest[0]["updated_at"]) + timedelta(days=policy.dataset.cooldown_days)
+        if window[1] < quiet_until:
+            return None, f"cool-down until {quiet_until.isoformat()}"
+    incident_id = f"INC-{target.model}-{window[0]:%Y%m%d}"
+    session.execute("incidents/insert", {
+        "incident_id": incident_id, "model_name": target.model,
+        "model_version": target.version, "status": "open", "opened_at": now,
+        "first_window": window[0], "last_window": window[1], "score": result.score,
+        "drifted_features": drifted,
+        "detail": canonical_json({"opened_by": ACTOR, "policy": policy.source}),
+    })
+    return incident_id, "opened"
+
+
+def run(warehouse: Warehouse, policy: Policy, *, model: str | None = None,
+        window: date | None = None, since: date | None = None,
+        progress: Callable[[WindowOutcome], None] | None = None) -> list[WindowOutcome]:
+    """Check windows: the latest complete one (default), the one containing ``window``, or all
+    complete windows from ``since`` (backfill).
+
+    Raises:
+        DataError: ``window`` is not inside a complete window of the log.
+    """
+    with warehouse.session() as session:
+        plan = [(t, _windows_of(session, t)) for t in targets(session, model)]
+    outcomes = []
+    for target, windows in plan:
+        chosen = _choose(windows, window, since)
+        if window is not None and not chosen:
+            raise DataError(f"{window.isoformat()} is not in a complete window of "
+                            f"{target.inference_table}")
+        reader = engine.Reader()
+        try:
+            for w in chosen:
+                outcome = check_window(warehouse, target, w, policy, reader)
+                outcomes.append(outcome)
+                if progress:
+                    progress(outcome)
+        finally:
+            reader.close()
+    return outcomes
+
+
+def _choose(windows: Sequence[tuple[date, date]], window: date | None,
+            since: date | None) -> list[tuple[date, date]]:
+    if window is not None:
+        return [w for w in windows if w[0] <= window <= w[1]]
+    if since is not None:
+        return [w for w in windows if w[1] >= since]
+    return list(windows[-1:])
+
+
+def watch(warehouse: Warehouse, policy: Policy, every: timedelta, *,
+          max_runs: int | None = None) -> Iterator[list[WindowOutcome]]:
+    """Run the monitor every ``every`` (the latest window each time); stops after max_runs."""
+    runs = 0
+    while max_runs is None or runs < max_runs:
+        yield run(warehouse, policy)
+        runs += 1
+        if max_runs is None or runs < max_runs:
+            time.sleep(every.total_seconds())

@@ -1,0 +1,159 @@
+"""Drift thresholds: documented defaults, overridden per model and per feature by a TOML file.
+
+A feature drifts only when an *effect size* crosses its drift threshold and, where the test has
+one, the p-value is below ``alpha``: at large n every p-value is tiny, so a p-value alone never
+makes drift. The score of a feature is its largest effect divided by that effect's drift
+threshold, so ``score >= 1`` means drift-sized whatever the test.
+
+Policy file (every key optional; unknown keys are an error naming the file and key)::
+
+    [defaults]                 # any Thresholds field
+    psi_drift = 0.25
+    [dataset]                  # any DatasetRule field
+    drift_share = 0.3
+    [models.demand_forecast]   # Thresholds fields for one model
+    min_rows = 500
+    [models.demand_forecast.features.price]
+    psi_drift = 0.3
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from governance.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per-feature thresholds. Defaults follow the consensus in shared/reference/drift-methods.md.
+
+    Attributes:
+        min_rows: Windows (either side) with fewer non-null rows are ``insufficient_data``.
+        alpha: Significance level for KS and chi-square (effect sizes still decide).
+        psi_warn: PSI at which a feature is worth a look.
+        psi_drift: PSI at which a feature has drifted (0.2 is the industry rule of thumb).
+        wasserstein_warn: Wasserstein distance / baseline std, warn level.
+        wasserstein_drift: Wasserstein distance / baseline std, drift level.
+        js_warn: Jensen-Shannon distance (base 2), warn level.
+        js_drift: Jensen-Shannon distance (base 2), drift level.
+        unseen_warn: Share of current rows in categories the baseline never had, warn level.
+        unseen_drift: Same, drift level.
+        null_warn: Absolute change in null rate, warn level.
+        null_drift: Absolute change in null rate, drift level.
+    """
+
+    min_rows: int = 100
+    alpha: float = 0.01
+    psi_warn: float = 0.1
+    psi_drift: float = 0.2
+    wasserstein_warn: float = 0.1
+    wasserstein_drift: float = 0.2
+    js_warn: float = 0.1
+    js_drift: float = 0.15
+    unseen_warn: float = 0.01
+    unseen_drift: float = 0.05
+    null_warn: float = 0.05
+    null_drift: float = 0.1
+
+
+@dataclass(frozen=True)
+class DatasetRule:
+    """When a whole dataset (or model) counts as drifted.
+
+    Attributes:
+        drift_share: Share of tested features that drifted at which the dataset drifts.
+        importance: A drifted feature with at least this model importance drifts the model.
+        bh: Apply Benjamini-Hochberg to the p-values across features before gating.
+        max_categories: Baseline categories kept as their own bucket; rarer ones fold into
+            ``other`` (unseen categories always get their own bucket).
+        cooldown_days: After an incident is closed, no new one opens for this many days.
+    """
+
+    drift_share: float = 0.2
+    importance: float = 0.15
+    bh: bool = False
+    max_categories: int = 50
+    cooldown_days: int = 7
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Resolved thresholds for every model and feature."""
+
+    defaults: Thresholds = field(default_factory=Thresholds)
+    dataset: DatasetRule = field(default_factory=DatasetRule)
+    models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    source: str = "built-in defaults"
+
+    def thresholds(self, model: str | None, feature: str) -> Thresholds:
+        """Thresholds for one feature: defaults, then model overrides, then feature overrides."""
+        spec = self.models.get(model or "", {})
+        merged = {k: v for k, v in spec.items() if k != "features"}
+        merged.update(spec.get("features", {}).get(feature, {}))
+        return dataclasses.replace(self.defaults, **merged) if merged else self.defaults
+
+
+def _check(section: Any, cls: type, where: str, source: str) -> dict[str, Any]:
+    if not isinstance(section, Mapping):
+        raise ConfigError([f"{source}: {where} must be a table"])
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    problems, values = [], {}
+    for key, value in section.items():
+        if key not in known:
+            problems.append(f"{source}: {where}.{key}: unknown (known: {', '.join(known)})")
+            continue
+        expected = type(known[key].default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            problems.append(f"{source}: {where}.{key}={value!r}: must be {expected.__name__}")
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            problems.append(f"{source}: {where}.{key}={value!r}: must not be negative")
+            continue
+        values[key] = value
+    if problems:
+        raise ConfigError(problems, hint="see the policy format in governance/drift/policy.py")
+    return values
+
+
+def load_policy(path: Path | None) -> Policy:
+    """Read a policy file; ``None`` gives the built-in defaults.
+
+    Raises:
+        ConfigError: The file is missing, not TOML, or has unknown keys or wrong types.
+    """
+    if path is None:
+        return Policy()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError([f"{path}: policy file not found"]) from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: not valid TOML ({exc})"]) from exc
+    src = str(path)
+    unknown = sorted(set(data) - {"defaults", "dataset", "models"})
+    if unknown:
+        raise ConfigError([f"{src}: unknown section(s) {', '.join(unknown)} "
+                           "(known: defaults, dataset, models)"])
+    defaults = Thresholds(**_check(data.get("defaults", {}), Thresholds, "defaults", src))
+    dataset = DatasetRule(**_check(data.get("dataset", {}), DatasetRule, "dataset", src))
+    models: dict[str, dict[str, Any]] = {}
+    for model, spec in data.get("models", {}).items():
+        if not isinstance(spec, Mapping):
+            raise ConfigError([f"{src}: models.{model} must be a table"])
+        features = spec.get("features", {})
+        overrides = _check({k: v for k, v in spec.items() if k != "features"}, Thresholds,
+                           f"models.{model}", src)
+        overrides["features"] = {
+            name: _check(values, Thresholds, f"models.{model}.features.{name}", src)
+            for name, values in features.items()
+        }
+        models[model] = overrides
+    return Policy(defaults, dataset, models, src)

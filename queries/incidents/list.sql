@@ -1,0 +1,7 @@
+-- Every incident, newest first.
+-- returns: incident_id, model_name, model_version, status, opened_at, updated_at, first_window,
+--          last_window, score, drifted_features, detail
+SELECT incident_id, model_name, model_version, status, opened_at, updated_at, first_window,
+       last_window, score, drifted_features, detail
+FROM governance.drift_incidents
+ORDER BY opened_at DESC, incident_id DESC
