@@ -10,7 +10,7 @@ NaN.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -269,7 +269,7 @@ def _null_delta(base_rate: float | None, cur_rate: float | None) -> float:
 
 def numeric_tests(base: Numeric, cur: Numeric, edges: np.ndarray | None) -> dict[str, Any]:
     """KS, normalised Wasserstein and PSI on the frozen (or baseline-derived) bins."""
-    steps = stats._merge_tables(base.values, base.counts, cur.values, cur.counts)
+    steps = stats.merge_sorted(base.values, base.counts, cur.values, cur.counts)
     ks = stats.ks_2samp(steps)
     distance = stats.wasserstein(steps)
     mean = float(np.average(base.values, weights=base.counts))
@@ -281,7 +281,10 @@ def numeric_tests(base: Numeric, cur: Numeric, edges: np.ndarray | None) -> dict
     expected = stats.bin_counts(base.values, base.counts, cut)
     actual = stats.bin_counts(cur.values, cur.counts, cut)
     terms = stats.psi_contributions(expected, actual)
-    probs = np.linspace(0.0, 1.0, 51)
+    # Chart data: both ECDFs on a grid of ~100 quantiles, and where the KS distance is.
+    grid = np.unique(np.concatenate([_quantiles(base, _PROBS), _quantiles(cur, _PROBS)]))
+    gap = np.abs(steps.ecdf_a - steps.ecdf_b)
+    at = int(np.argmax(gap)) if gap.size else 0
     return {
         "ks": {"statistic": ks.statistic, "p_value": ks.p_value},
         "wasserstein_norm": distance / scale,
@@ -289,11 +292,25 @@ def numeric_tests(base: Numeric, cur: Numeric, edges: np.ndarray | None) -> dict
         "_chart": {
             "edges": cut.tolist(), "baseline": expected.tolist(), "current": actual.tolist(),
             "psi_terms": terms.tolist(),
-            "ecdf_x": np.unique(np.concatenate([
-                _quantiles(base, probs), _quantiles(cur, probs)])).tolist(),
-            "baseline_std": std,
+            "ecdf_x": grid.tolist(),
+            "ecdf_baseline": _ecdf_at(base, grid).tolist(),
+            "ecdf_current": _ecdf_at(cur, grid).tolist(),
+            "ks_x": float(steps.values[at]) if gap.size else None,
+            "ks_baseline": float(steps.ecdf_a[at]) if gap.size else None,
+            "ks_current": float(steps.ecdf_b[at]) if gap.size else None,
+            "baseline_mean": mean, "baseline_std": std,
         },
     }
+
+
+_PROBS = np.linspace(0.0, 1.0, 51)
+
+
+def _ecdf_at(side: Numeric, grid: np.ndarray) -> np.ndarray:
+    cum = np.cumsum(side.counts)
+    idx = np.searchsorted(side.values, grid, side="right")
+    out: np.ndarray = np.where(idx > 0, cum[np.maximum(idx - 1, 0)], 0) / cum[-1]
+    return out
 
 
 def _quantiles(side: Numeric, probs: np.ndarray) -> np.ndarray:
@@ -445,6 +462,7 @@ def compare(
     edges: Mapping[str, np.ndarray] | None = None,
     schema_issues: Mapping[str, tuple[str, str]] | None = None,
     reader: Reader | None = None,
+    progress: Callable[[FeatureResult, int, int], None] | None = None,
 ) -> DatasetResult:
     """Compare every feature of ``current`` with ``baseline``.
 
@@ -458,6 +476,7 @@ def compare(
         edges: Frozen PSI bin edges per numeric feature (from the baseline profile).
         schema_issues: Features already known to be missing or retyped: ``(status, reason)``.
         reader: Reuse a reader (and its baseline cache) across windows.
+        progress: Called as ``progress(result, done, total)`` after each feature (main thread).
 
     Returns:
         Per-feature results and the dataset verdict.
@@ -488,7 +507,13 @@ def compare(
             raw.append(compare_feature(reader, spec, baseline, current, t,
                                        max_categories=policy.dataset.max_categories,
                                        edges=(edges or {}).get(spec.name)))
-        done = {name: job.result() for name, job in jobs.items()}
+            if progress:
+                progress(raw[-1][0], len(raw), len(specs))
+        done = {}
+        for name, job in jobs.items():
+            done[name] = job.result()
+            if progress:
+                progress(done[name][0], len(raw) + len(done), len(specs))
         order = {spec.name: i for i, spec in enumerate(specs)}
         raw = sorted([*raw, *done.values()], key=lambda pair: order[pair[0].feature])
     finally:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 import operator
+import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,11 +61,13 @@ IntArray = npt.NDArray[np.int64]
 #: scipy's ``MAX_AUTO_N`` in ``ks_2samp``: "auto" is exact iff both sizes are at most this.
 KS_MAX_EXACT_N = 10_000
 
-#: Default PSI floor for bin proportions. A floor is needed because an empty bin makes
-#: ``ln(a / e)`` infinite. 1e-4 (Evidently's choice too) bounds one empty bin's term at
-#: ~|p| * ln(p / 1e-4), about 0.6 for a 10% bin. A 1e-6 floor would make PSI explode on bins
-#: that are empty *by construction* (the "unseen" bucket of a baseline, a tail bin holding a
-#: handful of rows) and flag drift on noise.
+#: Default PSI floor for bin proportions. A floor is needed because a bin empty on one side
+#: makes ``ln(a / e)`` infinite. Such a bin scores about ``a * ln(a / eps)``, so the penalty grows
+#: with ``ln(1 / eps)``. Some bins are empty *by construction* (the baseline's "unseen" bucket,
+#: a rare "other" bucket): with 1e-4 (Evidently's value too) a 1% unseen share scores 0.046,
+#: with 1e-6 it scores 0.092, which alone nearly reaches the usual 0.1 drift threshold; a
+#: tiny floor makes PSI explode on those bins and flag drift that the separate unseen-share
+#: metric already reports. A bin empty on both sides scores 0 whatever the floor.
 DEFAULT_PSI_EPS = 1e-4
 
 # Branch of scipy's kstwo.sf (scipy/stats/_ksstats.py::_kolmogn, sf side, n > 140) that calls
@@ -153,7 +156,7 @@ def _merge_tables(va: FloatArray, ca: IntArray, vb: FloatArray, cb: IntArray) ->
     if both.size == 0:
         return Steps(both, np.empty(0, np.int64), np.empty(0, np.int64))
     # A stable argsort of two concatenated ascending runs is a linear-time merge (timsort finds
-    # the two runs): ~4x cheaper than searchsorted-ing one table into the other at 1M rows.
+    # the two runs), a few times cheaper than searchsorted-ing each table into the other.
     order = np.argsort(both, kind="stable")
     merged = both[order]
     is_new = np.empty(merged.size, dtype=bool)
@@ -170,6 +173,16 @@ def _merge_tables(va: FloatArray, ca: IntArray, vb: FloatArray, cb: IntArray) ->
         count_a = np.add.reduceat(count_a, starts)
         count_b = np.add.reduceat(count_b, starts)
     return Steps(merged[starts], count_a, count_b)
+
+
+def merge_sorted(va: Any, ca: Any, vb: Any, cb: Any) -> Steps:
+    """Merge two (value, count) tables whose values are already distinct and ascending.
+
+    The engine's sides come out of a sort, so re-sorting them (as :meth:`Steps.from_counts`
+    must for SQL output in any order) would be wasted work.
+    """
+    return _merge_tables(_as_values("values_a", va), _as_counts("counts_a", ca),
+                         _as_values("values_b", vb), _as_counts("counts_b", cb))
 
 
 def _aggregate_table(name: str, values: Any, counts: Any) -> tuple[FloatArray, IntArray]:
@@ -366,20 +379,27 @@ def ks_2samp(steps: Steps) -> TestResult:
     return TestResult(d, min(max(p, 0.0), 1.0))
 
 
+_WARNINGS_LOCK = threading.Lock()
+
+
 def _ks_exact_via_scipy(steps: Steps) -> TestResult:
     """scipy's exact-mode KS on the raw samples rebuilt from the counts (n <= 10k each).
 
     The exact p-value is a function of (n_a, n_b, D) only, but scipy computes it in a private
     compiled helper (``_stats_pythran._compute_outer_prob_inside_method``). Rebuilding the
-    samples costs microseconds at this size and lets us use the public API, so any change in
-    scipy's exact algorithm is inherited rather than silently diverging.
+    samples costs little at this size (the exact p-value itself dominates) and lets us use the
+    public API, so any change in scipy's exact algorithm is inherited rather than silently
+    diverging.
     """
     a = np.repeat(steps.values, steps.count_a)
     b = np.repeat(steps.values, steps.count_b)
-    with warnings.catch_warnings():
+    # The drift engine tests numeric features on two threads: catch_warnings swaps the
+    # process-wide filter list, so two overlapping blocks could restore each other's state.
+    with _WARNINGS_LOCK, warnings.catch_warnings():
         # If the exact computation fails numerically scipy falls back to the asymptotic
         # p-value with a RuntimeWarning. The fallback value is what we want; the warning is
-        # noise for our callers (and an error under pytest -W error).
+        # noise for our callers (and an error under pytest -W error). The window is one scipy
+        # call and the filter is narrow.
         warnings.filterwarnings("ignore", message="ks_2samp: Exact calculation unsuccessful",
                                 category=RuntimeWarning)
         res = scipy.stats.ks_2samp(a, b, alternative="two-sided", method="auto")
@@ -403,9 +423,9 @@ def _kstwo_sf(d: float, n: float) -> float:
 def _stirlerr(k: FloatArray) -> FloatArray:
     """Stirling-series error ``ln k! - ((k + 1/2) ln k - k + ln(2 pi) / 2)`` for k >= 1.
 
-    Catherine Loader's formulation (as used by R's dbinom and Boost): the 5-term asymptotic
-    series is accurate to double precision for k > 15; below that ``gammaln`` has no
-    cancellation problem.
+    Catherine Loader's formulation (as in R's dbinom): the 5-term asymptotic series is accurate
+    to double precision for k > 15; below that the direct ``gammaln`` formula loses only
+    ~1e-15 in absolute terms, which is all a log-space term needs.
     """
     k2 = k * k
     out: FloatArray = (_ST0 - (_ST1 - (_ST2 - (_ST3 - _ST4 / k2) / k2) / k2) / k2) / k
