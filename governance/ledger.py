@@ -212,6 +212,16 @@ def verify(session: Session) -> Verification:
     return verify_rows(session.iterate("ledger/all_entries"))
 
 
+def _readable(row: tuple[Any, ...]) -> LedgerEntry:
+    """An entry for display; an unreadable one is a ledger error, not a crash."""
+    try:
+        return _entry_from_row(row)
+    except (ValueError, TypeError) as exc:
+        raise LedgerError(f"ledger entry {row[0]} is unreadable: {exc}",
+                          hint="run `python -m governance ledger verify` to find where the "
+                          "ledger was tampered with") from exc
+
+
 def entries(
     session: Session,
     *,
@@ -220,19 +230,21 @@ def entries(
     limit: int = 100_000,
 ) -> Iterator[LedgerEntry]:
     """Yield entries oldest first, optionally filtered by type and time."""
+    if since is not None and since.tzinfo is not None:
+        since = since.astimezone(UTC).replace(tzinfo=None)  # the store keeps naive UTC
     params = {
         "event_type": event_type or "",
         "since": since or datetime(1970, 1, 1),
         "max_rows": limit,
     }
     for row in session.iterate("ledger/entries", params):
-        yield _entry_from_row(row)
+        yield _readable(row)
 
 
 def latest_by_type(session: Session, event_type: str) -> dict[str, LedgerEntry]:
     """Return the newest entry of ``event_type`` for each subject."""
     return {
         e.subject: e
-        for e in map(_entry_from_row, session.iterate("ledger/latest_by_type",
+        for e in map(_readable, session.iterate("ledger/latest_by_type",
                                                       {"event_type": event_type}))
     }

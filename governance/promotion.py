@@ -107,26 +107,36 @@ def promote(
                 hint="retry the promotion with the same approval",
             )
         prod.end_run(run_id)
-        with warehouse.session() as session:
-            entry = ledger.append(
-                session,
-                actor=actor,
-                environment="prod",
-                event_type="model_promoted",
-                subject=model_name,
-                payload={
-                    "approval_id": approval_id,
-                    "reason": reason,
-                    "uat_version": uat_version,
-                    "prod_version": str(version.version),
-                    "source_model_uri": source_uri,
-                    "source_run_id": source_run_id,
-                    "prod_run_id": run_id,
-                    "model_digest": digest,
-                },
-            )
-        prod.set_version_tag(model_name, str(version.version), "driftgate.ledger_hash",
-                             entry.hash)
-        # The alias moves last: until here prod's champion still serves the old version.
-        prod.set_champion(model_name, str(version.version))
+        # One unit of work around the last steps: the ledger entry commits only after the
+        # alias moved, so a failed alias move leaves no claimed promotion behind.
+        try:
+            with warehouse.session() as session:
+                entry = ledger.append(
+                    session,
+                    actor=actor,
+                    environment="prod",
+                    event_type="model_promoted",
+                    subject=model_name,
+                    payload={
+                        "approval_id": approval_id,
+                        "reason": reason,
+                        "uat_version": uat_version,
+                        "prod_version": str(version.version),
+                        "source_model_uri": source_uri,
+                        "source_run_id": source_run_id,
+                        "prod_run_id": run_id,
+                        "model_digest": digest,
+                    },
+                )
+                prod.set_version_tag(model_name, str(version.version), "driftgate.ledger_hash",
+                                     entry.hash)
+                # The alias moves last: until here prod's champion still serves the old one.
+                prod.set_champion(model_name, str(version.version))
+        except GovernanceError:
+            raise
+        except Exception as exc:  # MLflow raises many unrelated types
+            raise PromotionFailed(
+                f"{model_name}: promoting uat v{uat_version} failed at the final step: {exc}",
+                hint="prod's champion did not move; retry the promotion with the same approval",
+            ) from exc
     return Promotion(model_name, uat_version, str(version.version), digest, entry.seq)

@@ -94,7 +94,8 @@ class Registry:
         if self.env.is_local and not Path(self.env.uri.removeprefix("sqlite:///")).is_file():
             raise BackendUnavailable(
                 f"the {self.env.name} MLflow store {self.env.uri} does not exist",
-                hint="create the demo workspace with `python -m governance demo`",
+                hint="rebuild the workspace with `python -m governance demo --reset` (or set "
+                f"GOV_{self.env.name.upper()}_MLFLOW_URI to the store's real location)",
             )
         return self._connect()
 
@@ -300,6 +301,35 @@ def _table_source_class() -> type:
 
 def _table_source(table: str) -> Any:
     return _table_source_class()(table)
+
+
+def release_local_stores(settings: Settings) -> None:
+    """Forget MLflow's cached connections to this workspace's sqlite stores.
+
+    MLflow keeps one SQLAlchemy engine per store URI for the life of the process; after the
+    files are deleted and rebuilt (``demo --reset``), a stale engine points at the old files.
+    """
+    try:
+        from mlflow.store.model_registry.sqlalchemy_store import (
+            SqlAlchemyStore as RegistryStore,
+        )
+        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as TrackingStore
+    except ImportError:  # pragma: no cover - full mlflow is a runtime dependency
+        return
+    for env in mlflow_envs(settings).values():
+        if not env.is_local:
+            continue
+        for store in (TrackingStore, RegistryStore):
+            engine_map = getattr(store, "_engine_map", {})
+            engine = engine_map.pop(env.uri, None)
+            if engine is not None:
+                engine.dispose()
+    from mlflow.tracking._model_registry.registry import ModelRegistryStoreRegistry
+    from mlflow.tracking._tracking_service.registry import TrackingStoreRegistry
+
+    # The store objects themselves are cached per URI too (an lru_cache on a method).
+    for registry in (TrackingStoreRegistry, ModelRegistryStoreRegistry):
+        registry._get_store_with_resolved_uri.cache_clear()
 
 
 def registries(settings: Settings) -> dict[str, Registry]:

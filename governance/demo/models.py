@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.impute import SimpleImputer
@@ -295,3 +296,19 @@ def evaluate(spec: ModelSpec, pipeline: Pipeline, df: pd.DataFrame) -> dict[str,
         "precision_at_k": float(np.mean(y[top])),
         "accuracy": float(accuracy_score(y, score >= 0.5)),
     }
+
+
+class PositiveClassProbability(BaseEstimator):  # type: ignore[misc]
+    """Serve a fitted classifier's positive-class probability as its ``predict``.
+
+    MLflow's scikit-learn flavour serves ``predict``, which for a classifier returns labels;
+    what the business (and the drift monitor, and the inference log) uses is P(class 1).
+    """
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """P(class 1) per row, as float64."""
+        proba: np.ndarray = self.pipeline.predict_proba(features)[:, 1].astype(np.float64)
+        return proba

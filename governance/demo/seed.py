@@ -32,7 +32,7 @@ from governance.drift.engine import FeatureSpec, Kind
 from governance.drift.files import LOW_CARDINALITY
 from governance.drift.policy import Policy
 from governance.errors import GovernanceError
-from governance.registry import Registry, registries, table_dataset
+from governance.registry import Registry, registries, release_local_stores, table_dataset
 from governance.settings import Settings
 from governance.warehouse import Session, Warehouse, open_warehouse
 
@@ -99,6 +99,7 @@ def seed(settings: Settings, *, reset: bool = False, progress: Progress = log.in
         if is_seeded(open_warehouse(settings, create=True)):
             return SeedReport(False, time.monotonic() - started, {}, {})
         progress("found an incomplete workspace: rebuilding it")
+    release_local_stores(settings)
     for folder in (settings.duckdb_dir, settings.mlflow_dir):
         shutil.rmtree(folder, ignore_errors=True)
     scale = retail.SCALES[settings.demo_scale]
@@ -268,13 +269,15 @@ def _save_model(trained: models.TrainedModel, frame: pd.DataFrame, dest: Path) -
     ints = sample.select_dtypes("integer").columns
     sample = sample.astype(dict.fromkeys(ints, "float64"))
     signature = infer_signature(sample, _scores(trained, sample))
+    served = trained.pipeline if trained.spec.task == "regression" else \
+        models.PositiveClassProbability(trained.pipeline)
     mlflow.sklearn.save_model(
-        trained.pipeline, str(dest / "model"), signature=signature,
+        served, str(dest / "model"), signature=signature,
         # Explicit requirements: inferring them imports the model in a subprocess (slow).
         pip_requirements=["scikit-learn==1.9.1", "xgboost==3.2.0", "pandas==3.1.1"],
         # MLflow serialises with skops, which refuses types it does not know; these are the
         # estimator classes this very build just trained, so trusting them is sound.
-        skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(trained.pipeline)),
+        skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(served)),
     )
     (dest / "feature_importance.json").write_text(
         json.dumps(dict(trained.feature_importance), indent=2), encoding="utf-8")

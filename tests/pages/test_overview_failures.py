@@ -112,11 +112,6 @@ def test_deleted_prod_store_names_the_prod_mlflow_store(home: Path) -> None:
     assert not (home / "mlflow" / "prod.db").exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the fix shown for a seeded workspace whose prod MLflow store is gone is "
-    "`python -m governance demo`, a no-op there (is_seeded only looks at the ledger), so the "
-    "page keeps failing. Fix: Registry's missing-store hint should name `python -m governance "
-    "demo --reset` (the issue's fix), or is_seeded should also require both MLflow stores."))
 def test_deleted_prod_store_offers_the_reset_that_repairs_it(home: Path) -> None:
     """The fix offered for a missing store of a seeded workspace is `demo --reset`."""
     (home / "mlflow" / "prod.db").unlink()
@@ -155,12 +150,6 @@ def test_tampered_ledger_shows_broken_at_the_entry(home: Path) -> None:
     assert MODELS == sorted(at.dataframe[0].value["model"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a ledger payload that is not JSON makes ledger.latest_by_type raise "
-    "json.JSONDecodeError inside load_overview, so the page shows a traceback instead of the "
-    "broken-ledger status. Fix: ledger._entry_from_row should raise LedgerError naming the "
-    "entry (shown by components.guarded), or load_overview should verify first and report "
-    "'BROKEN at entry N' without trusting unreadable entries."))
 def test_unreadable_ledger_entry_is_shown_not_raised(home: Path) -> None:
     """A non-JSON payload is reported on the page as a broken entry, never as a traceback."""
     run_sql(home, "UPDATE governance.ledger SET payload = 'not json' WHERE seq = 3")

@@ -384,15 +384,6 @@ def test_training_columns_have_column_lineage(demo_settings: Settings) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: seed() deletes and recreates the MLflow sqlite files, but MLflow caches one SQLAlchemy "
-    "engine per URI for the life of the process (SqlAlchemyStore._engine_map and the store "
-    "registry's lru_cache). A process that had opened the stores (the app, a notebook, a test "
-    "session) then fails the rebuild at the first UAT start_run ('no such table: experiments' "
-    "or 'attempt to write a readonly database'). Fix: before "
-    "deleting the stores, dispose and drop MLflow's cached engines/stores for the local URIs "
-    "(one helper in governance.registry), or build each generation of stores under a fresh "
-    "path."))
 def test_reset_works_in_a_process_that_already_read_the_stores(
     demo_settings: Settings, tmp_path: Path
 ) -> None:

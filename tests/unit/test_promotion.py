@@ -180,14 +180,7 @@ def _inference_rows(demo_settings: Settings, name: str) -> tuple[list[str], obje
 @pytest.mark.parametrize("name", [
     "demand_forecast",
     "price_elasticity",
-    pytest.param("basket_propensity", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: the classifier is saved with mlflow.sklearn's default pyfunc predict_fn "
-        "('predict'), so the served prod champion returns class labels 0/1, while its signature "
-        "declares a double output and the seed logs (and drift-monitors) positive-class "
-        "probabilities (_scores). Fix: save classifiers so pyfunc serves predict_proba[:, 1], "
-        "e.g. a small PythonModel wrapper around the pipeline (or wrap the estimator so predict "
-        "returns the probability), keeping the double signature.")
-    )),
+    pytest.param("basket_propensity"),
 ])
 def test_prod_champion_loads_and_reproduces_the_logged_predictions(
     name: str, demo_settings: Settings, downloads: dict[str, Downloaded]
@@ -338,13 +331,6 @@ def test_promote_refuses_a_missing_uat_version_before_touching_prod(
     assert before == workspace.rows()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: promote() commits the model_promoted ledger entry BEFORE moving the champion alias "
-    "(its docstring says the entry is written after the alias moved). If the alias move fails, "
-    "the ledger claims a promotion that never happened and the overview then reports a false "
-    "'alias moved outside Driftgate'. Fix: keep the ledger session open across "
-    "set_version_tag + set_champion (append, tag, move alias, then commit), so a failed alias "
-    "move rolls the entry back; wrap MLflow failures in PromotionFailed."))
 def test_alias_move_failure_leaves_no_promotion_in_the_ledger(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:

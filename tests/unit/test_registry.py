@@ -318,12 +318,6 @@ def test_missing_store_is_backend_unavailable_and_not_created(tmp_path: Path) ->
     assert not db.exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: when the workspace exists but its MLflow store file is gone, the hint says "
-    "`python -m governance demo`, which is a no-op on a seeded workspace (is_seeded only "
-    "checks the DuckDB ledger), so following it fixes nothing. Fix: hint `python -m "
-    "governance demo --reset` (as the issue asks), or make is_seeded also require both "
-    "MLflow stores so `demo` rebuilds."))
 def test_deleted_store_of_a_seeded_workspace_hints_the_reset(
     demo_settings: Settings, tmp_path: Path
 ) -> None:
