@@ -35,9 +35,11 @@ class Source:
     table: str
     window: tuple[date, date] | None = None
 
-    def query(self, base: str, column: str) -> tuple[str, dict[str, Any]]:
-        """The query name and parameters reading ``column`` from this source."""
-        params: dict[str, Any] = {"tbl": self.table, "col": column}
+    def query(self, base: str, column: str | None = None) -> tuple[str, dict[str, Any]]:
+        """The query name and parameters reading ``column`` (or the table) from this source."""
+        params: dict[str, Any] = {"tbl": self.table}
+        if column is not None:
+            params["col"] = column
         if self.window is None:
             return base, params
         params.update(start=self.window[0], end=self.window[1])
@@ -138,13 +140,16 @@ class Reader:
     through its own sibling connection, so both cores fetch, sort and test at once.
     """
 
-    def __init__(self, session: Session | None = None, workers: int = 2) -> None:
+    def __init__(self, session: Session | None = None, workers: int = 2, *,
+                 keep_baseline: bool = False) -> None:
         self._session = session
+        self._keep_baseline = keep_baseline
         self._cache: dict[tuple[Source, str], Numeric | Categorical] = {}
         self._locks: dict[tuple[Source, str], threading.Lock] = {}
         self._guard = threading.Lock()
         self._forks: list[Session] = []
         self._local = threading.local()
+        self.workers = workers
         self.pool = ThreadPoolExecutor(max_workers=workers)
 
     @property
@@ -199,7 +204,7 @@ class Reader:
 
     def numeric(self, source: Source, column: str, *, cache: bool = False) -> Numeric:
         """Counts of one numeric column (exact: every distinct finite value)."""
-        if cache:
+        if cache and self._keep_baseline:
             found = self._cached((source, column), lambda: self._numeric(source, column))
             assert isinstance(found, Numeric)
             return found
@@ -224,7 +229,7 @@ class Reader:
 
     def categorical(self, source: Source, column: str, *, cache: bool = False) -> Categorical:
         """Counts of each category of one column (NULL counted apart)."""
-        if cache:
+        if cache and self._keep_baseline:
             found = self._cached((source, column), lambda: self._categorical(source, column))
             assert isinstance(found, Categorical)
             return found
@@ -427,6 +432,20 @@ def compare_feature(
     return result(status, score, tests, reason), p_value
 
 
+BIG_ROWS = 3_000_000
+
+
+def _rows(session: Session, source: Source) -> int:
+    name, params = source.query("drift/row_count")
+    return int(session.fetch_scalar(name, params) or 0)
+
+
+def _gated(gate: threading.Semaphore, *args: Any, **kwargs: Any
+           ) -> tuple[FeatureResult, float | None]:
+    with gate:
+        return compare_feature(*args, **kwargs)
+
+
 def schema_result(spec: FeatureSpec, status: str, reason: str) -> FeatureResult:
     """A feature that could not be tested because the current data's schema changed."""
     return FeatureResult(spec.name, spec.kind, status, None, 0, 0, None, None, {}, reason,
@@ -486,6 +505,10 @@ def compare(
     try:
         raw: list[tuple[FeatureResult, float | None]] = []
         jobs: dict[str, Future[tuple[FeatureResult, float | None]]] = {}
+        # Past BIG_ROWS rows a numeric feature needs ~100 bytes a row while it is merged and
+        # tested: one feature at a time then keeps peak memory bounded (10M rows < 1.5 GiB).
+        single = max(_rows(session, baseline), _rows(session, current)) > BIG_ROWS
+        gate = threading.Semaphore(1 if single else reader.workers)
         for spec in specs:
             if spec.kind != "numeric" or (schema_issues and spec.name in schema_issues) \
                     or not reader.parallel:
@@ -493,7 +516,7 @@ def compare(
             # Numeric features run on the worker threads (fetch, sort, test); at most
             # `workers` columns are in memory at once.
             jobs[spec.name] = reader.pool.submit(
-                compare_feature, reader, spec, baseline, current,
+                _gated, gate, reader, spec, baseline, current,
                 policy.thresholds(model, spec.name),
                 max_categories=policy.dataset.max_categories,
                 edges=(edges or {}).get(spec.name))

@@ -193,7 +193,7 @@ def run(warehouse: Warehouse, policy: Policy, *, model: str | None = None,
         if window is not None and not chosen:
             raise DataError(f"{window.isoformat()} is not in a complete window of "
                             f"{target.inference_table}")
-        reader = engine.Reader()
+        reader = engine.Reader(keep_baseline=True)
         try:
             for w in chosen:
                 outcome = check_window(warehouse, target, w, policy, reader)

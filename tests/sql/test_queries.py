@@ -18,6 +18,8 @@ from governance.settings import Settings
 from governance.warehouse import open_warehouse
 
 NOW = datetime(2026, 11, 1, 12, 0, 0)
+LOG = "prod.inference.demand_forecast"
+WINDOW = {"start": date(2026, 10, 5), "end": date(2026, 10, 11)}
 LINEAGE = {
     "entity_type": "JOB", "entity_id": "job-1", "entity_run_id": "run-1",
     "source": "prod.retail.sales", "source_catalog": "prod", "source_schema": "retail",
@@ -42,6 +44,40 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         "inference_table": "prod.inference.x", "registered_at": NOW,
     },
     "inference/latest_window": {"log_table": "prod.inference.demand_forecast"},
+    **{f"drift/{q}": {"tbl": LOG, "col": "price"} for q in
+       ("numeric_health", "numeric_values", "numeric_steps")},
+    **{f"drift/{q}_window": {"tbl": LOG, "col": "price", **WINDOW} for q in
+       ("numeric_health", "numeric_values", "numeric_steps")},
+    "drift/category_counts": {"tbl": LOG, "col": "region"},
+    "drift/category_counts_window": {"tbl": LOG, "col": "region", **WINDOW},
+    "drift/row_count": {"tbl": LOG},
+    "drift/row_count_window": {"tbl": LOG, **WINDOW},
+    "drift/log_date_range": {"tbl": LOG},
+    "drift/window_done": {"model_name": "demand_forecast", "model_version": "1",
+                          "window_start": date(2026, 10, 5)},
+    "drift/insert_result": {
+        "model_name": "m", "model_version": "1", "feature": "f",
+        "window_start": date(2026, 10, 5), "window_end": date(2026, 10, 11),
+        "feature_type": "numeric", "status": "ok", "score": 0.1, "n_baseline": 1,
+        "n_current": 1, "null_rate_baseline": 0.0, "null_rate_current": 0.0, "tests": "{}",
+        "computed_at": NOW,
+    },
+    "drift/results_for_model": {"model_name": "demand_forecast"},
+    "incidents/latest_for_model": {"model_name": "demand_forecast"},
+    "incidents/insert": {
+        "incident_id": "INC-x", "model_name": "m", "model_version": "1", "status": "open",
+        "opened_at": NOW, "first_window": date(2026, 10, 5), "last_window": date(2026, 10, 11),
+        "score": 1.0, "drifted_features": "[]", "detail": "{}",
+    },
+    "incidents/update_window": {"incident_id": "INC-x", "updated_at": NOW,
+                                "last_window": date(2026, 10, 11), "score": 1.0,
+                                "drifted_features": "[]"},
+    "baselines/for_version": {"model_name": "demand_forecast", "model_version": "1"},
+    "baselines/insert": {
+        "model_name": "m", "model_version": "1", "run_id": "r", "feature": "f",
+        "feature_type": "numeric", "importance": 0.1, "n_rows": 1, "null_rate": 0.0,
+        "profile": "{}", "created_at": NOW,
+    },
 }
 
 
@@ -70,7 +106,7 @@ def test_query_parses_transpiles_and_runs(name: str, demo_settings: Settings) ->
     params = EXAMPLE_PARAMS.get(name, {})
     assert query.params == frozenset(params), f"add example parameters for {name}"
     catalogs = {"gov": "governance", "uat": "uat", "prod": "prod"}
-    tables = {k: str(params[k]) for k in query.identifiers}
+    tables = {k: str(params[k]) for k in query.identifiers | query.columns}
     for statement in sql.render(name, "databricks", catalogs, tables):
         sqlglot.parse_one(statement, read="databricks")
     with pytest.raises(_Rollback):

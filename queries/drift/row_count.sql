@@ -1,0 +1,4 @@
+-- Rows of a whole table.
+-- params: tbl (IDENTIFIER)
+-- returns: n
+SELECT COUNT(*) AS n FROM IDENTIFIER(:tbl)
