@@ -31,6 +31,9 @@ class Session(abc.ABC):
     """One unit of work against the warehouse."""
 
     dialect: str
+    #: True when a whole column can be handed to Python cheaply (the embedded engine): the
+    #: drift engine then sorts numeric columns itself instead of asking for ECDF steps.
+    local_columns: bool = False
 
     def execute(self, name: str, params: Params | None = None) -> None:
         """Run every statement of query ``name``; results are discarded."""

@@ -28,6 +28,7 @@ class DuckDBSession(Session):
     """A unit of work on one DuckDB connection and transaction."""
 
     dialect = "duckdb"
+    local_columns = True
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con

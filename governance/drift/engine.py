@@ -213,7 +213,7 @@ class Reader:
     def _numeric(self, source: Source, column: str) -> Numeric:
         session = self._here()
         health = _health(session, source, column)
-        if session.dialect == "duckdb":
+        if session.local_columns:
             # Embedded engine: sorting one column in numpy beats an SQL GROUP BY of every
             # distinct value (docs/benchmarks.md); the whole table is never held at once.
             name, params = source.query("drift/numeric_values", column)
