@@ -9,6 +9,7 @@ every chart reads the same.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,16 +26,20 @@ NEUTRAL = "#9D9D9D"
 HEAT_MAX = 2.0
 HEAT_SCALE = [(0.0, "#E5F5E0"), (0.2499, "#A1D99B"), (0.25, "#FFE8A3"), (0.4999, "#F5B041"),
               (0.5, "#F4A582"), (0.75, "#D6604D"), (1.0, "#8E0B1E")]
+METRIC_NAMES = {"score": "drift score", "psi": "PSI", "js": "JS distance",
+                "wasserstein_norm": "Wasserstein / std", "unseen_share": "unseen share"}
 _SHORT = {"drift": "DRIFT", "warn": "warn", "ok": "ok", "constant": "const",
           "insufficient_data": "few rows", "all_null": "all null", "schema_missing": "missing",
           "schema_type_changed": "retyped"}
 
 
 def _layout(fig: go.Figure, title: str, **extra: Any) -> go.Figure:
-    fig.update_layout(title={"text": title, "font": {"size": 15}}, template="plotly_white",
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, height=340,
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0,
-                              "xanchor": "right", "x": 1.0}, **extra)
+    layout: dict[str, Any] = {
+        "title": {"text": title, "font": {"size": 15}}, "template": "plotly_white",
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "height": 340,
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right",
+                   "x": 1.0}}
+    fig.update_layout({**layout, **extra})
     return fig
 
 
@@ -51,7 +56,7 @@ def bin_labels(edges: Sequence[float]) -> list[str]:
     """Labels of the bins ``(-inf, e1], (e1, e2], ..., (ek, inf)`` the engine counts on."""
     if not edges:
         return ["all values"]
-    inner = [f"{_fmt(a)}–{_fmt(b)}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    inner = [f"{_fmt(a)}–{_fmt(b)}" for a, b in itertools.pairwise(edges)]
     return [f"≤ {_fmt(edges[0])}", *inner, f"> {_fmt(edges[-1])}"]
 
 
@@ -67,7 +72,9 @@ def heatmap(data: Heatmap) -> go.Figure:
              for scores, statuses in zip(data.scores, data.statuses, strict=True)]
     fig = go.Figure(go.Heatmap(
         z=z, x=[w.isoformat() for w in data.windows], y=list(data.features), text=text,
-        customdata=hover, texttemplate="%{text}", textfont={"size": 11},
+        # Scores as cell text stay legible up to about 16 weeks; beyond, hover only.
+        customdata=hover, texttemplate="%{text}" if len(data.windows) <= 16 else None,
+        textfont={"size": 11},
         hovertemplate="%{y} · week of %{x}<br>%{customdata}<extra></extra>",
         zmin=0.0, zmax=HEAT_MAX, colorscale=HEAT_SCALE, xgap=2, ygap=2,
         colorbar={"title": {"text": "score"}, "tickvals": [0, 0.5, 1, 1.5, 2],
@@ -75,7 +82,8 @@ def heatmap(data: Heatmap) -> go.Figure:
     fig.update_xaxes(type="category", title_text="window (week starting)")
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, "Drift score per feature per window (1.0 = drift threshold)",
-                   height=max(260, 90 + 26 * len(data.features)), plot_bgcolor="#EEEEEE")
+                   height=max(260, 90 + 26 * len(data.features)), plot_bgcolor="#EEEEEE",
+                   margin={"l": 10, "r": 40, "t": 50, "b": 10})
 
 
 def _heat(score: float | None, status: str | None) -> float | None:
@@ -155,7 +163,9 @@ def psi_contributions(result: FeatureResult) -> go.Figure | None:
     if not terms:
         return None
     if "categories" in chart:
-        labels = category_labels(chart)
+        keep = _kept(chart)
+        labels = [category_labels(chart)[i] for i in keep]
+        terms = [terms[i] for i in keep]
     else:
         labels = bin_labels(chart.get("edges", []))
     top = max(range(len(terms)), key=lambda i: terms[i])
@@ -164,9 +174,10 @@ def psi_contributions(result: FeatureResult) -> go.Figure | None:
     fig = go.Figure(go.Bar(x=labels, y=terms, name="PSI term", marker_color=colours,
                            hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
     fig.update_xaxes(type="category")
-    fig.update_yaxes(title_text="(cur − base) · ln(cur / base)")
+    fig.update_yaxes(title_text="(cur − base) · ln(cur / base)", tickformat="~g")
     total = float(result.tests.get("psi", sum(terms)))
-    return _layout(fig, f"{result.feature}: PSI contribution per bin (total {total:.3f})")
+    unit = "category" if "categories" in chart else "bin"
+    return _layout(fig, f"{result.feature}: PSI contribution per {unit} (total {total:.3f})")
 
 
 def category_labels(chart: Mapping[str, Any]) -> list[str]:
@@ -177,6 +188,12 @@ def category_labels(chart: Mapping[str, Any]) -> list[str]:
     return [names.get(c, c) for c in chart["categories"]]
 
 
+def _kept(chart: Mapping[str, Any]) -> list[int]:
+    """Indexes worth drawing: the sentinel buckets are always in the payload, often empty."""
+    return [i for i, c in enumerate(chart["categories"])
+            if c not in (OTHER, UNSEEN) or chart["baseline"][i] > 0 or chart["current"][i] > 0]
+
+
 def category_bars(result: FeatureResult) -> go.Figure | None:
     """Baseline vs current share per category; the unseen bucket is red and labelled."""
     chart = result.chart
@@ -184,9 +201,7 @@ def category_bars(result: FeatureResult) -> go.Figure | None:
         return None
     labels = category_labels(chart)
     base, cur = _shares(chart["baseline"]), _shares(chart["current"])
-    # The sentinel buckets are always in the payload; draw them only when they hold rows.
-    keep = [i for i, c in enumerate(chart["categories"])
-            if c not in (OTHER, UNSEEN) or base[i] > 0 or cur[i] > 0]
+    keep = _kept(chart)
     unseen = [i for i in keep if chart["categories"][i] == UNSEEN]
     x = [labels[i] for i in keep]
     fig = go.Figure([
@@ -195,9 +210,12 @@ def category_bars(result: FeatureResult) -> go.Figure | None:
                marker_color=[UNSEEN_COLOUR if i in unseen else CURRENT for i in keep]),
     ])
     for i in unseen:
-        fig.add_annotation(x=labels[i], y=cur[i], text=f"new since training: {cur[i]:.1%}",
-                           showarrow=True, arrowhead=2, ay=-30, font={"color": UNSEEN_COLOUR})
-    fig.update_yaxes(tickformat=".0%", title_text="share of non-null rows")
+        # Two short lines right above the bar: a wide label would cover the neighbours.
+        fig.add_annotation(x=labels[i], y=cur[i], text=f"<b>new</b><br>{cur[i]:.1%}",
+                           showarrow=False, yanchor="bottom", font={"color": UNSEEN_COLOUR})
+    top = max([base[i] for i in keep] + [cur[i] for i in keep] + [0.01])
+    fig.update_yaxes(tickformat=".0%", title_text="share of non-null rows",
+                     range=[0, top * 1.25])
     fig.update_xaxes(type="category")
     return _layout(fig, f"{result.feature}: baseline vs current per category", barmode="group")
 
@@ -227,16 +245,21 @@ def metric_history(history: FeatureHistory, metric: str) -> go.Figure | None:
     if not any(v is not None for _, v, _ in points):
         return None
     limit = history.threshold(metric)
+    # The score decides the verdict, so its markers wear the status colour; a single test's
+    # value may sit under its threshold in a drifted window, so it is only marked when over.
+    colours = [STATUS_COLOURS.get(s, NEUTRAL) if metric == "score"
+               else (STATUS_COLOURS["drift"] if v is not None and v >= limit else "#555555")
+               for _, v, s in points]
     fig = go.Figure(go.Scatter(
         x=[w for w, _, _ in points], y=[v for _, v, _ in points], name=metric,
         mode="lines+markers", line={"color": "#555555"}, customdata=[s for _, _, s in points],
-        marker={"size": 10, "color": [STATUS_COLOURS.get(s, NEUTRAL) for _, _, s in points]},
+        marker={"size": 10, "color": colours},
         hovertemplate="week of %{x}: %{y:.3f} (%{customdata})<extra></extra>"))
     fig.add_hline(y=limit, line={"color": THRESHOLD, "dash": "dash"},
                   annotation_text=f"drift threshold {limit:g}", annotation_position="top left")
     fig.update_xaxes(type="category", title_text="window (week starting)")
-    fig.update_yaxes(rangemode="tozero", title_text=metric)
-    name = "score" if metric == "score" else metric.replace("_", " ")
+    name = METRIC_NAMES.get(metric, metric)
+    fig.update_yaxes(rangemode="tozero", title_text=name)
     return _layout(fig, f"{history.feature}: {name} over time", showlegend=False)
 
 

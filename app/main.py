@@ -18,6 +18,8 @@ st.set_page_config(page_title="Driftgate", page_icon="🛡️", layout="wide")
 PAGES = [
     st.Page(ROOT / "pages" / "overview.py", title="Overview", icon=":material/dashboard:",
             default=True),
+    st.Page(ROOT / "pages" / "drift.py", title="Drift", icon=":material/query_stats:",
+            url_path="drift"),
 ]
 
 navigation = st.navigation(PAGES)

@@ -6,8 +6,9 @@ from governance import sql
 from governance.ledger import utc_now
 from governance.warehouse import Session
 
-SCHEMA_VERSION = 1
-DESCRIPTION = "ledger, models, baselines, drift results, incidents, approvals, outbox, lineage"
+SCHEMA_VERSION = 2
+DESCRIPTION = ("ledger, models, baselines, drift results and windows, incidents, approvals, "
+               "outbox, lineage")
 
 
 def ddl_queries() -> list[str]:

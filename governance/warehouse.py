@@ -58,6 +58,10 @@ class Session(abc.ABC):
         return next(iter(rows[0].values())) if rows else None
 
     @abc.abstractmethod
+    def describe(self, name: str, params: Params | None = None) -> list[tuple[str, str]]:
+        """Run query ``name`` and return its result's ``(column, type name)`` pairs."""
+
+    @abc.abstractmethod
     def fetch_column(self, name: str, params: Params | None = None) -> np.ndarray:
         """Run query ``name`` and return its first column as a float64 numpy array.
 

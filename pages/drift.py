@@ -42,8 +42,8 @@ pick_model, pick_window = st.columns([1, 2])
 model = pick_model.selectbox("Model", models, key="drift_model",
                              index=preselect(models, st.query_params.get("model")))
 summaries = read(lambda s: explore.windows(s, model))
-ends = {w.start: w.end for w in summaries} | dict(read(lambda s: explore.unchecked_windows(s,
-                                                                                            model)))
+unchecked = read(lambda s: explore.unchecked_windows(s, model))
+ends = {w.start: w.end for w in summaries} | dict(unchecked)
 starts = sorted(ends, reverse=True)
 if not starts:
     st.info(f"{model}'s inference log has no complete week yet.", icon=":material/info:")
@@ -57,7 +57,9 @@ stored = [s.result for s in read(lambda s: explore.feature_results(s, model, sta
 
 verdict, drifted, worst, check = st.columns([1, 1, 1, 1.4], vertical_alignment="bottom")
 if summary:
-    verdict.metric("Window verdict", tables.status_label(summary.verdict))
+    verdict.metric("Window verdict", tables.status_label(summary.verdict),
+                   help="From the stored feature verdicts, by the built-in dataset rule "
+                   "(share of drifted features, or one important feature drifted).")
     drifted.metric("Drifted features", f"{summary.n_drift} of {summary.n_features}")
     worst.metric("Worst score", "—" if summary.max_score is None else f"{summary.max_score:.2f}")
 else:
@@ -101,18 +103,23 @@ if preview is not None:
 
 source = "stored"
 if preview is not None and stored:
-    source = st.segmented_control("Show", ["stored", "ad-hoc preview"], key="drift_source",
-                                  default="stored") or "stored"
-results = explore.ranked(preview.features) if source != "stored" or not stored and preview \
-    else stored
+    st.session_state.setdefault("drift_source", "stored")
+    source = st.segmented_control("Show", ["stored", "ad-hoc preview"], key="drift_source") \
+        or "stored"
+use_preview = preview is not None and (source == "ad-hoc preview" or not stored)
+results = explore.ranked(preview.features) if preview is not None and use_preview else stored
 if not results:
     st.info("The monitor has not checked this window yet. **Check now** previews it.",
             icon=":material/info:")
     st.stop()
 
-st.subheader("Features" + (" (ad-hoc preview, not stored)" if results is not stored else ""))
+st.subheader("Features" + (" (ad-hoc preview, not stored)" if use_preview else ""))
 st.dataframe(tables.feature_table(results), column_config=tables.FEATURE_COLUMNS,
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", height=tables.table_height(len(results)),
+             placeholder="–")
+st.caption(f"{max(r.n_current for r in results):,} rows in this window, "
+           f"{max(r.n_baseline for r in results):,} in the training baseline. "
+           "Tests that do not apply to a feature's type are blank (–).")
 
 grid = read(lambda s: explore.heatmap(s, model))
 if grid.features:
@@ -124,7 +131,8 @@ feature = st.selectbox("Feature (highest score first)", names, key=f"drift_featu
                        index=preselect(names, st.query_params.get("feature")))
 chosen = next(r for r in results if r.feature == feature)
 st.markdown(f"**{feature}** · {chosen.type} · **{tables.status_label(chosen.status)}**"
-            + (f" · {chosen.reason}" if chosen.reason else ""))
+            + (f" · {tables.reason_label(chosen.reason)}" if chosen.reason else "")
+            + ("" if chosen.importance is None else f" · importance {chosen.importance:.3f}"))
 charts = figures.detail_figures(chosen)
 if not charts:
     st.info(f"No distribution to draw: {tables.status_label(chosen.status)}"
@@ -135,5 +143,5 @@ if feature in grid.features:
     charts += [f for f in (figures.score_history(past), figures.metric_history(past, metric),
                            figures.null_rate_history(past)) if f is not None]
 for i in range(0, len(charts), 2):
-    for column, fig in zip(st.columns(2), charts[i:i + 2], strict=False):
-        column.plotly_chart(fig, width="stretch", key=f"drift_chart_{i}_{id(column)}")
+    for j, (column, fig) in enumerate(zip(st.columns(2), charts[i:i + 2], strict=False)):
+        column.plotly_chart(fig, width="stretch", key=f"drift_chart_{i + j}")

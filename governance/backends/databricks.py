@@ -213,6 +213,14 @@ class DatabricksSession(Session):
         except self._driver_error as exc:
             raise QueryError(name, _first_line(exc)) from exc
 
+    def describe(self, name: str, params: Params | None = None) -> list[tuple[str, str]]:
+        (statement,) = self._single(name, params or {})
+        try:
+            self._cursor.execute(statement, parameters=self._bind(name, params) or None)
+        except self._driver_error as exc:
+            raise QueryError(name, _first_line(exc)) from exc
+        return [(str(d[0]), str(d[1])) for d in self._cursor.description or ()]
+
     def fetch_column(self, name: str, params: Params | None = None) -> np.ndarray:
         (statement,) = self._single(name, params or {})
         try:

@@ -64,6 +64,15 @@ class DuckDBSession(Session):
         """Close a forked session's connection (the owning unit of work closes its own)."""
         self._con.close()
 
+    def describe(self, name: str, params: Params | None = None) -> list[tuple[str, str]]:
+        (statement,) = self._single(name, params or {})
+        self._check_idle(name)
+        try:
+            cur = self._con.execute(statement, self._bind(name, params) or None)
+        except duckdb.Error as exc:
+            raise _query_error(name, exc) from exc
+        return [(str(d[0]), str(d[1])) for d in cur.description or ()]
+
     def fetch_column(self, name: str, params: Params | None = None) -> np.ndarray:
         (statement,) = self._single(name, params or {})
         self._check_idle(name)

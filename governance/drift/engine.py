@@ -183,7 +183,7 @@ class Reader:
 
     def _here(self) -> Session:
         """The session for the calling thread: the main one, or a sibling on a worker."""
-        if threading.current_thread() is threading.main_thread() or not self.parallel:
+        if not getattr(self._local, "worker", False) or not self.parallel:
             return self.session
         session: Session | None = getattr(self._local, "session", None)
         if session is None:
@@ -193,6 +193,10 @@ class Reader:
             with self._guard:
                 self._forks.append(session)
         return session
+
+    def mark_worker(self) -> None:
+        """Mark the calling thread as a worker: it reads through a sibling connection."""
+        self._local.worker = True
 
     def _cached(self, key: tuple[Source, str], load: Any) -> Any:
         with self._guard:
@@ -246,6 +250,45 @@ class Reader:
             else:
                 counts[str(row["category"])] = int(row["n"])
         return Categorical(n_rows, n_null, counts)
+
+
+_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                  "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL",
+                  "NUMBER", "LONG", "SHORT", "BYTE")
+_TEMPORAL_TYPES = ("DATE", "TIME", "TIMESTAMP", "INTERVAL")
+
+
+def type_family(type_name: str) -> str:
+    """``numeric``, ``boolean``, ``temporal`` or ``text`` for a DuckDB or Databricks type name.
+
+    A feature whose family changes between baseline and current (numbers arriving as strings)
+    is ``schema_type_changed`` rather than silently cast.
+    """
+    upper = type_name.upper()
+    if upper.startswith(_NUMERIC_TYPES):
+        return "numeric"
+    if upper in ("BOOLEAN", "BOOL"):
+        return "boolean"
+    if upper.startswith(_TEMPORAL_TYPES):
+        return "temporal"
+    return "text"
+
+
+def schema_issues(specs: Sequence[FeatureSpec], columns: Mapping[str, str]
+                  ) -> dict[str, tuple[str, str]]:
+    """Features missing from ``columns`` (name -> type name) or whose family no longer fits."""
+    expected = {"numeric": ("numeric",), "boolean": ("boolean",),
+                "categorical": ("text", "numeric", "boolean")}
+    issues = {}
+    for spec in specs:
+        if spec.name not in columns:
+            issues[spec.name] = ("schema_missing",
+                                 f"column {spec.name!r} is missing from the current data")
+        elif type_family(columns[spec.name]) not in expected[spec.kind]:
+            issues[spec.name] = ("schema_type_changed",
+                                 f"column {spec.name!r} is {columns[spec.name]} now; the "
+                                 f"baseline treats it as {spec.kind}")
+    return issues
 
 
 def _health(session: Session, source: Source, column: str) -> tuple[int, int, int]:
@@ -440,10 +483,11 @@ def _rows(session: Session, source: Source) -> int:
     return int(session.fetch_scalar(name, params) or 0)
 
 
-def _gated(gate: threading.Semaphore, *args: Any, **kwargs: Any
+def _gated(gate: threading.Semaphore, reader: Reader, *args: Any, **kwargs: Any
            ) -> tuple[FeatureResult, float | None]:
+    reader.mark_worker()
     with gate:
-        return compare_feature(*args, **kwargs)
+        return compare_feature(reader, *args, **kwargs)
 
 
 def schema_result(spec: FeatureSpec, status: str, reason: str) -> FeatureResult:
@@ -495,7 +539,8 @@ def compare(
         edges: Frozen PSI bin edges per numeric feature (from the baseline profile).
         schema_issues: Features already known to be missing or retyped: ``(status, reason)``.
         reader: Reuse a reader (and its baseline cache) across windows.
-        progress: Called as ``progress(result, done, total)`` after each feature (main thread).
+        progress: Called as ``progress(result, done, total)`` after each feature, always on
+            the thread that called :func:`compare`.
 
     Returns:
         Per-feature results and the dataset verdict.

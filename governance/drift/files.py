@@ -16,15 +16,13 @@ import duckdb
 from sqlglot import exp
 
 from governance.backends.duckdb import DuckDBSession
-from governance.drift.engine import FeatureSpec, Kind
+from governance.drift.engine import FeatureSpec, Kind, type_family
 from governance.errors import DataError
 
 BASELINE, CURRENT = "main.baseline", "main.current"
 LOW_CARDINALITY = 20
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-            "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
-_INTEGER = _NUMERIC[:10]
-_TEMPORAL = ("DATE", "TIME", "TIMESTAMP", "INTERVAL")
+_INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "UBIGINT", "UHUGEINT")
 
 
 @dataclass(frozen=True)
@@ -37,14 +35,7 @@ class Column:
     @property
     def family(self) -> str:
         """``numeric``, ``boolean``, ``temporal`` or ``text``: what a type change compares."""
-        upper = self.type.upper()
-        if upper.startswith(_NUMERIC):
-            return "numeric"
-        if upper == "BOOLEAN":
-            return "boolean"
-        if upper.startswith(_TEMPORAL):
-            return "temporal"
-        return "text"
+        return type_family(self.type)
 
 
 @dataclass(frozen=True)

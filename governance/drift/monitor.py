@@ -120,10 +120,12 @@ def check_window(warehouse: Warehouse, target: Target, window: tuple[date, date]
             return WindowOutcome(target.model, window, False)
         if reader is not None:
             reader.session = session
+        columns = dict(session.describe("drift/peek", {"tbl": target.inference_table}))
         result = engine.compare(
             session, engine.Source(target.baseline_table),
             engine.Source(target.inference_table, window), target.specs, policy,
-            model=target.model, edges=target.edges, reader=reader)
+            model=target.model, edges=target.edges, reader=reader,
+            schema_issues=engine.schema_issues(target.specs, columns))
         now = ledger.utc_now()
         for f in result.features:
             session.execute("drift/insert_result", {
@@ -134,6 +136,13 @@ def check_window(warehouse: Warehouse, target: Target, window: tuple[date, date]
                 "tests": canonical_json({**f.tests, "reason": f.reason, "chart": f.chart}),
                 "computed_at": now,
             })
+        session.execute("drift/insert_window", {
+            **key, "window_end": window[1], "verdict": result.verdict,
+            "score": result.score, "share": result.share,
+            "drifted_features": canonical_json(list(result.drifted_features)),
+            "schema_problems": canonical_json(list(result.schema_problems)),
+            "policy": policy.source, "computed_at": now,
+        })
         if result.verdict != "drift":
             return WindowOutcome(target.model, window, True, result.verdict)
         incident, action = _incident(session, target, window, result, policy, now)

@@ -110,3 +110,18 @@ CREATE TABLE IF NOT EXISTS governance.outbox (
   delivered_at TIMESTAMP_NTZ,
   attempts INT NOT NULL
 );
+
+-- One row per checked window: the dataset verdict and the policy that produced it.
+CREATE TABLE IF NOT EXISTS governance.drift_windows (
+  model_name STRING NOT NULL,
+  model_version STRING NOT NULL,
+  window_start DATE NOT NULL,
+  window_end DATE NOT NULL,
+  verdict STRING NOT NULL,
+  score DOUBLE,
+  share DOUBLE,
+  drifted_features STRING NOT NULL,
+  schema_problems STRING NOT NULL,
+  policy STRING NOT NULL,
+  computed_at TIMESTAMP_NTZ NOT NULL
+);

@@ -44,6 +44,9 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         "inference_table": "prod.inference.x", "registered_at": NOW,
     },
     "inference/latest_window": {"log_table": "prod.inference.demand_forecast"},
+    "drift/explore_scores": {"model_name": "demand_forecast"},
+    "drift/explore_window": {"model_name": "demand_forecast", "model_version": "1",
+                             "window_start": date(2026, 10, 5)},
     **{f"drift/{q}": {"tbl": LOG, "col": "price"} for q in
        ("numeric_health", "numeric_values", "numeric_steps")},
     **{f"drift/{q}_window": {"tbl": LOG, "col": "price", **WINDOW} for q in
@@ -63,6 +66,14 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         "computed_at": NOW,
     },
     "drift/results_for_model": {"model_name": "demand_forecast"},
+    "drift/windows_for_model": {"model_name": "demand_forecast"},
+    "drift/peek": {"tbl": LOG},
+    "drift/insert_window": {
+        "model_name": "m", "model_version": "1", "window_start": date(2026, 10, 5),
+        "window_end": date(2026, 10, 11), "verdict": "ok", "score": 0.1, "share": 0.0,
+        "drifted_features": "[]", "schema_problems": "[]", "policy": "built-in",
+        "computed_at": NOW,
+    },
     "incidents/latest_for_model": {"model_name": "demand_forecast"},
     "incidents/insert": {
         "incident_id": "INC-x", "model_name": "m", "model_version": "1", "status": "open",

@@ -69,7 +69,8 @@ def test_query_names_are_sorted_and_include_the_core_queries() -> None:
 def test_every_query_parses_and_renders_for_both_dialects(name: str) -> None:
     """Each query file parses and renders one statement per parsed statement on both engines."""
     query = sql.load_query(name)
-    tables = dict.fromkeys(query.identifiers, "uat.inference.some_log")
+    tables = {**dict.fromkeys(query.identifiers, "uat.inference.some_log"),
+              **dict.fromkeys(query.columns, "some column")}
     duck = sql.render(name, "duckdb", None, tables)
     bricks = sql.render(name, "databricks", CATALOGS, tables)
 
