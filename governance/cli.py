@@ -180,7 +180,11 @@ def _monitor(args: argparse.Namespace) -> int:
             print(f"{o.model:<20} {span}  already checked (nothing stored)")
             return
         extra = f"  drifted: {', '.join(o.drifted)}" if o.drifted else ""
-        incident = f"  incident {o.incident_id} {o.incident_action}" if o.incident_action else ""
+        incident = ""
+        if o.incident_id:
+            incident = f"  incident {o.incident_id} {o.incident_action}"
+        elif o.incident_action:
+            incident = f"  no new incident ({o.incident_action})"
         print(f"{o.model:<20} {span}  {o.verdict}{extra}{incident}")
 
     if args.monitor_command == "watch":
@@ -226,9 +230,10 @@ def _print_drift_table(result: Any, skipped: dict[str, str], extra: Sequence[str
         t = f.tests
 
         def num(v: Any, fmt: str) -> str:
-            return format(v, fmt) if isinstance(v, int | float) else "—"
+            width = int(fmt.split(".")[0]) if fmt[0].isdigit() else 0
+            return format(v, fmt) if isinstance(v, int | float) else "—".rjust(width)
 
-        nulls = "—" if f.null_rate_baseline is None else \
+        nulls = "—" if f.null_rate_baseline is None or f.null_rate_current is None else \
             f"{f.null_rate_baseline:.1%}→{f.null_rate_current:.1%}"
         print(f"{f.feature[:28]:<28} {f.type:<11} {f.status:<20} {num(f.score, '6.2f')}  "
               f"{num(t.get('psi'), '7.3f')} {num(t.get('wasserstein_norm'), '7.3f')} "

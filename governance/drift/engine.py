@@ -9,9 +9,10 @@ NaN.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -221,7 +222,16 @@ class Reader:
             # Embedded engine: sorting one column in numpy beats an SQL GROUP BY of every
             # distinct value (docs/benchmarks.md); the whole table is never held at once.
             name, params = source.query("drift/numeric_values", column)
-            values, counts = _run_lengths(session.fetch_column(name, params))
+            raw = session.fetch_column(name, params)
+            finite = np.isfinite(raw)
+            if not finite.all():
+                # DuckDB can fold ISNAN to false from Parquet statistics; whatever slipped
+                # through the SQL filter is counted here instead (NaN as null, inf as inf).
+                n_rows, n_null, n_inf = health
+                health = (n_rows, n_null + int(np.isnan(raw).sum()),
+                          n_inf + int(np.isinf(raw).sum()))
+                raw = raw[finite]
+            values, counts = _run_lengths(raw)
             return Numeric(*health, values, counts)
         # Warehouse path: only the ECDF step table (value, count) leaves the engine.
         name, params = source.query("drift/numeric_steps", column)
@@ -248,7 +258,8 @@ class Reader:
             if row["category"] is None:
                 n_null += int(row["n"])
             else:
-                counts[str(row["category"])] = int(row["n"])
+                name = _INTEGRAL.sub(r"\1", str(row["category"]))
+                counts[name] = counts.get(name, 0) + int(row["n"])
         return Categorical(n_rows, n_null, counts)
 
 
@@ -264,13 +275,15 @@ def type_family(type_name: str) -> str:
     A feature whose family changes between baseline and current (numbers arriving as strings)
     is ``schema_type_changed`` rather than silently cast.
     """
-    upper = type_name.upper()
+    upper = type_name.upper().strip('"')
+    if upper == "NULL":  # a column of only nulls (Arrow's null type) fits any family
+        return "null"
+    if upper.startswith(_TEMPORAL_TYPES):  # before numeric: INTERVAL starts with INT
+        return "temporal"
     if upper.startswith(_NUMERIC_TYPES):
         return "numeric"
     if upper in ("BOOLEAN", "BOOL"):
         return "boolean"
-    if upper.startswith(_TEMPORAL_TYPES):
-        return "temporal"
     return "text"
 
 
@@ -284,11 +297,15 @@ def schema_issues(specs: Sequence[FeatureSpec], columns: Mapping[str, str]
         if spec.name not in columns:
             issues[spec.name] = ("schema_missing",
                                  f"column {spec.name!r} is missing from the current data")
-        elif type_family(columns[spec.name]) not in expected[spec.kind]:
+        elif type_family(columns[spec.name]) not in (*expected[spec.kind], "null"):
             issues[spec.name] = ("schema_type_changed",
                                  f"column {spec.name!r} is {columns[spec.name]} now; the "
                                  f"baseline treats it as {spec.kind}")
     return issues
+
+
+# An integer category column that gained a null arrives as float ("1.0"): same category as "1".
+_INTEGRAL = re.compile(r"^(-?\d+)\.0+$")
 
 
 def _health(session: Session, source: Source, column: str) -> tuple[int, int, int]:
@@ -320,8 +337,7 @@ def numeric_tests(base: Numeric, cur: Numeric, edges: np.ndarray | None) -> dict
     steps = stats.merge_sorted(base.values, base.counts, cur.values, cur.counts)
     ks = stats.ks_2samp(steps)
     distance = stats.wasserstein(steps)
-    mean = float(np.average(base.values, weights=base.counts))
-    std = float(np.sqrt(np.average((base.values - mean) ** 2, weights=base.counts)))
+    mean, std = weighted_mean_std(base.values, base.counts)
     # A constant baseline has std 0: scale by the magnitude of its value instead (documented),
     # so a moved constant still scores and nothing divides by zero.
     scale = std if std > 0 else (abs(mean) if mean != 0 else 1.0)
@@ -352,6 +368,17 @@ def numeric_tests(base: Numeric, cur: Numeric, edges: np.ndarray | None) -> dict
 
 
 _PROBS = np.linspace(0.0, 1.0, 51)
+
+
+def weighted_mean_std(values: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """Mean and population std of a (value, count) table, safe near the float64 limits."""
+    scale = float(np.max(np.abs(values))) if values.size else 0.0
+    if scale == 0.0:
+        return 0.0, 0.0
+    scaled = values / scale  # squares of 1e154 overflow; of values in [-1, 1] they cannot
+    mean = float(np.average(scaled, weights=counts))
+    std = float(np.sqrt(np.average((scaled - mean) ** 2, weights=counts)))
+    return mean * scale, std * scale
 
 
 def _ecdf_at(side: Numeric, grid: np.ndarray) -> np.ndarray:
@@ -547,9 +574,9 @@ def compare(
     """
     own = reader is None
     reader = reader or Reader(session)
+    jobs: dict[str, Future[tuple[FeatureResult, float | None]]] = {}
     try:
         raw: list[tuple[FeatureResult, float | None]] = []
-        jobs: dict[str, Future[tuple[FeatureResult, float | None]]] = {}
         # Past BIG_ROWS rows a numeric feature needs ~100 bytes a row while it is merged and
         # tested: one feature at a time then keeps peak memory bounded (10M rows < 1.5 GiB).
         single = max(_rows(session, baseline), _rows(session, current)) > BIG_ROWS
@@ -584,6 +611,13 @@ def compare(
                 progress(done[name][0], len(raw) + len(done), len(specs))
         order = {spec.name: i for i, spec in enumerate(specs)}
         raw = sorted([*raw, *done.values()], key=lambda pair: order[pair[0].feature])
+    except BaseException:
+        # Let running workers finish before the caller closes the connection they read
+        # through; otherwise DuckDB's "connection in use" error would mask the real one.
+        for job in jobs.values():
+            job.cancel()
+        wait(list(jobs.values()))
+        raise
     finally:
         if own:
             reader.close()
@@ -597,7 +631,8 @@ def _apply_bh(raw: Sequence[tuple[FeatureResult, float | None]], policy: Policy,
               model: str | None) -> list[FeatureResult]:
     tested = [i for i, (_, p) in enumerate(raw) if p is not None]
     adjusted: list[float] = (
-        stats.benjamini_hochberg([raw[i][1] or 1.0 for i in tested]).tolist() if tested else [])
+        stats.benjamini_hochberg([float(raw[i][1]) for i in tested]).tolist()  # type: ignore[arg-type]
+        if tested else [])
     out = [r for r, _ in raw]
     for i, p_adj in zip(tested, adjusted, strict=True):
         r = out[i]

@@ -54,6 +54,10 @@ def _expand(pattern: str) -> list[str]:
     if not paths or missing:
         raise DataError(f"no file matches {pattern!r}" if not paths else
                         f"file not found: {missing[0]}")
+    empty = [p for p in paths if Path(p).stat().st_size == 0]
+    if empty:
+        raise DataError(f"cannot read {empty[0]!r}: it is an empty file (0 bytes), not a "
+                        "Parquet or CSV table")
     suffixes = {Path(p).suffix.lower() for p in paths}
     if not suffixes <= {".parquet", ".csv"} or len(suffixes) != 1:
         raise DataError(f"{pattern!r}: expected only .parquet or only .csv files, "
@@ -81,7 +85,10 @@ def _columns(con: duckdb.DuckDBPyConnection, name: str) -> list[Column]:
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, view: str, column: str, cap: int) -> int:
-    inner = exp.select(exp.column(column, quoted=True)).from_(view).distinct().limit(cap + 1)
+    col = exp.column(column, quoted=True)
+    inner = exp.select(col).from_(view).where(exp.Not(this=exp.Is(this=col.copy(),
+                                                                  expression=exp.Null())))
+    inner = inner.distinct().limit(cap + 1)
     query = exp.select(exp.Count(this=exp.Star())).from_(inner.subquery("d"))
     row = con.execute(query.sql(dialect="duckdb")).fetchone()
     return int(row[0]) if row else 0
@@ -122,7 +129,7 @@ def plan(con: duckdb.DuckDBPyConnection, categorical: Sequence[str] = ()) -> Pla
         specs.append(FeatureSpec(name, kind))
         if name not in cur:
             issues[name] = ("schema_missing", f"column {name!r} is missing from the current data")
-        elif cur[name].family != col.family:
+        elif cur[name].family != col.family and "null" not in (cur[name].family, col.family):
             issues[name] = ("schema_type_changed",
                             f"column {name!r} was {col.type} in the baseline and is "
                             f"{cur[name].type} in the current data")
@@ -139,6 +146,9 @@ def open_files(baseline: str, current: str) -> Iterator[tuple[DuckDBSession,
         DataError: A pattern matches no file, mixes formats, or a file cannot be read.
     """
     con = duckdb.connect(":memory:")
+    # Parquet min/max statistics let DuckDB fold ISNAN(x) to false even when NaN is present;
+    # exact null/NaN counts matter more here than that optimisation.
+    con.execute("SET disabled_optimizers = 'statistics_propagation'")
     try:
         _view(con, BASELINE, baseline)
         _view(con, CURRENT, current)

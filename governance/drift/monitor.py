@@ -171,10 +171,18 @@ def _incident(session: Session, target: Target, window: tuple[date, date],
             "last_window": window[1], "score": result.score, "drifted_features": drifted})
         return latest[0]["incident_id"], "updated"
     if latest:
-        quiet_until = _day(latest[0]["updated_at"]) + timedelta(days=policy.dataset.cooldown_days)
+        # Counted from when the incident was closed (its last update): a backfill over old
+        # windows right after a close therefore stays quiet too, which is the intent.
+        quiet_until = _day(latest[0]["updated_at"]) + timedelta(
+            days=policy.dataset.cooldown_days)
         if window[1] < quiet_until:
             return None, f"cool-down until {quiet_until.isoformat()}"
+    # The window alone is not unique: a closed incident's first window can drift again.
     incident_id = f"INC-{target.model}-{window[0]:%Y%m%d}"
+    taken = session.fetch_scalar("incidents/count_ids", {"incident_id": incident_id,
+                                                         "pattern": f"{incident_id}-%"})
+    if taken:
+        incident_id = f"{incident_id}-{int(taken) + 1}"
     session.execute("incidents/insert", {
         "incident_id": incident_id, "model_name": target.model,
         "model_version": target.version, "status": "open", "opened_at": now,
@@ -195,13 +203,15 @@ def run(warehouse: Warehouse, policy: Policy, *, model: str | None = None,
         DataError: ``window`` is not inside a complete window of the log.
     """
     with warehouse.session() as session:
-        plan = [(t, _windows_of(session, t)) for t in targets(session, model)]
-    outcomes = []
-    for target, windows in plan:
-        chosen = _choose(windows, window, since)
+        plan = [(t, _choose(_windows_of(session, t), window, since))
+                for t in targets(session, model)]
+    # Refuse a bad --window before checking anything, not after some models committed.
+    for target, chosen in plan:
         if window is not None and not chosen:
             raise DataError(f"{window.isoformat()} is not in a complete window of "
                             f"{target.inference_table}")
+    outcomes = []
+    for target, chosen in plan:
         reader = engine.Reader(keep_baseline=True)
         try:
             for w in chosen:

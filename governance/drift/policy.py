@@ -11,6 +11,8 @@ Policy file (every key optional; unknown keys are an error naming the file and k
     psi_drift = 0.25
     [dataset]                  # any DatasetRule field
     drift_share = 0.3
+    [features.price]           # Thresholds fields for one feature, any model (and files)
+    psi_drift = 0.3
     [models.demand_forecast]   # Thresholds fields for one model
     min_rows = 500
     [models.demand_forecast.features.price]
@@ -90,20 +92,25 @@ class Policy:
     dataset: DatasetRule = field(default_factory=DatasetRule)
     models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = "built-in defaults"
+    features: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def thresholds(self, model: str | None, feature: str) -> Thresholds:
-        """Thresholds for one feature: defaults, then model overrides, then feature overrides."""
+        """Thresholds for one feature: defaults, then ``[features.<f>]``, then the model's
+        overrides, then the model's own feature overrides."""
         spec = self.models.get(model or "", {})
-        merged = {k: v for k, v in spec.items() if k != "features"}
+        merged = dict(self.features.get(feature, {}))
+        merged.update({k: v for k, v in spec.items() if k != "features"})
         merged.update(spec.get("features", {}).get(feature, {}))
         return dataclasses.replace(self.defaults, **merged) if merged else self.defaults
 
 
-def _check(section: Any, cls: type, where: str, source: str) -> dict[str, Any]:
+def _check(section: Any, cls: type, where: str, source: str,
+           problems: list[str]) -> dict[str, Any]:
     if not isinstance(section, Mapping):
-        raise ConfigError([f"{source}: {where} must be a table"])
+        problems.append(f"{source}: {where} must be a table")
+        return {}
     known = {f.name: f for f in dataclasses.fields(cls)}
-    problems, values = [], {}
+    values = {}
     for key, value in section.items():
         if key not in known:
             problems.append(f"{source}: {where}.{key}: unknown (known: {', '.join(known)})")
@@ -118,16 +125,22 @@ def _check(section: Any, cls: type, where: str, source: str) -> dict[str, Any]:
             problems.append(f"{source}: {where}.{key}={value!r}: must not be negative")
             continue
         values[key] = value
-    if problems:
-        raise ConfigError(problems, hint="see the policy format in governance/drift/policy.py")
     return values
+
+
+def _tables(section: Any, where: str, source: str, problems: list[str]) -> dict[str, Any]:
+    if not isinstance(section, Mapping):
+        problems.append(f"{source}: {where} must be a table of tables")
+        return {}
+    return dict(section)
 
 
 def load_policy(path: Path | None) -> Policy:
     """Read a policy file; ``None`` gives the built-in defaults.
 
     Raises:
-        ConfigError: The file is missing, not TOML, or has unknown keys or wrong types.
+        ConfigError: The file is missing or unreadable, not TOML, or has unknown keys, wrong
+            types or negative numbers (every problem in the file, listed together).
     """
     if path is None:
         return Policy()
@@ -135,25 +148,35 @@ def load_policy(path: Path | None) -> Policy:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError([f"{path}: policy file not found"]) from exc
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the policy file ({exc.strerror})"]) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: not valid TOML ({exc})"]) from exc
-    src = str(path)
-    unknown = sorted(set(data) - {"defaults", "dataset", "models"})
+    src, problems = str(path), []
+    unknown = sorted(set(data) - {"defaults", "dataset", "models", "features"})
     if unknown:
-        raise ConfigError([f"{src}: unknown section(s) {', '.join(unknown)} "
-                           "(known: defaults, dataset, models)"])
-    defaults = Thresholds(**_check(data.get("defaults", {}), Thresholds, "defaults", src))
-    dataset = DatasetRule(**_check(data.get("dataset", {}), DatasetRule, "dataset", src))
+        problems.append(f"{src}: unknown section(s) {', '.join(unknown)} "
+                        "(known: defaults, dataset, features, models)")
+    defaults = _check(data.get("defaults", {}), Thresholds, "defaults", src, problems)
+    dataset = _check(data.get("dataset", {}), DatasetRule, "dataset", src, problems)
+    features = {
+        name: _check(values, Thresholds, f"features.{name}", src, problems)
+        for name, values in _tables(data.get("features", {}), "features", src,
+                                    problems).items()
+    }
     models: dict[str, dict[str, Any]] = {}
-    for model, spec in data.get("models", {}).items():
+    for model, spec in _tables(data.get("models", {}), "models", src, problems).items():
         if not isinstance(spec, Mapping):
-            raise ConfigError([f"{src}: models.{model} must be a table"])
-        features = spec.get("features", {})
+            problems.append(f"{src}: models.{model} must be a table")
+            continue
         overrides = _check({k: v for k, v in spec.items() if k != "features"}, Thresholds,
-                           f"models.{model}", src)
+                           f"models.{model}", src, problems)
         overrides["features"] = {
-            name: _check(values, Thresholds, f"models.{model}.features.{name}", src)
-            for name, values in features.items()
+            name: _check(values, Thresholds, f"models.{model}.features.{name}", src, problems)
+            for name, values in _tables(spec.get("features", {}), f"models.{model}.features",
+                                        src, problems).items()
         }
         models[model] = overrides
-    return Policy(defaults, dataset, models, src)
+    if problems:
+        raise ConfigError(problems, hint="see the policy format in docs/drift.md")
+    return Policy(Thresholds(**defaults), DatasetRule(**dataset), models, src, features)

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from governance.drift import stats
-from governance.drift.engine import FeatureSpec, Numeric, Reader, Source
+from governance.drift.engine import FeatureSpec, Numeric, Reader, Source, weighted_mean_std
+from governance.errors import DataError
 from governance.ledger import canonical_json
 from governance.warehouse import Session
 
@@ -77,8 +78,7 @@ def _numeric(spec: FeatureSpec, side: Numeric) -> FeatureProfile:
     rate = side.n_null / side.n_rows if side.n_rows else 0.0
     if side.n_valid == 0:
         return FeatureProfile(spec.name, spec.kind, spec.importance, side.n_rows, rate, (), {})
-    mean = float(np.average(side.values, weights=side.counts))
-    std = float(np.sqrt(np.average((side.values - mean) ** 2, weights=side.counts)))
+    mean, std = weighted_mean_std(side.values, side.counts)
     edges = stats.quantile_edges(side.values, side.counts)
     return FeatureProfile(spec.name, spec.kind, spec.importance, side.n_rows, rate,
                           tuple(float(e) for e in edges),
@@ -88,7 +88,14 @@ def _numeric(spec: FeatureSpec, side: Numeric) -> FeatureProfile:
 
 def store(session: Session, model: str, version: str, run_id: str,
           profiles: Sequence[FeatureProfile], now: datetime) -> None:
-    """Write the profile rows for a model version (once: callers check :func:`load` first)."""
+    """Freeze the profile of a model version.
+
+    Raises:
+        DataError: A profile is already frozen for this version (bins must never move).
+    """
+    if load(session, model, version):
+        raise DataError(f"{model} v{version} already has a frozen baseline profile; "
+                        "profiles are written once, at training time")
     for p in profiles:
         session.execute("baselines/insert", {
             "model_name": model, "model_version": version, "run_id": run_id,

@@ -2,7 +2,9 @@
 -- params: tbl (IDENTIFIER), col (IDENTIFIER column), start DATE, end DATE (inclusive)
 -- returns: n_rows, n_null, n_inf
 SELECT COUNT(*) AS n_rows,
-       COUNT_IF(IDENTIFIER(:col) IS NULL OR ISNAN(CAST(IDENTIFIER(:col) AS DOUBLE))) AS n_null,
-       COUNT_IF(ABS(CAST(IDENTIFIER(:col) AS DOUBLE)) = CAST('Infinity' AS DOUBLE)) AS n_inf
+       COALESCE(COUNT_IF(IDENTIFIER(:col) IS NULL
+                         OR ISNAN(CAST(IDENTIFIER(:col) AS DOUBLE))), 0) AS n_null,
+       COALESCE(COUNT_IF(ABS(CAST(IDENTIFIER(:col) AS DOUBLE)) = CAST('Infinity' AS DOUBLE)),
+                0) AS n_inf
 FROM IDENTIFIER(:tbl)
 WHERE event_date BETWEEN :start AND :end

@@ -75,6 +75,7 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         "computed_at": NOW,
     },
     "incidents/latest_for_model": {"model_name": "demand_forecast"},
+    "incidents/count_ids": {"incident_id": "INC-x", "pattern": "INC-x-%"},
     "incidents/insert": {
         "incident_id": "INC-x", "model_name": "m", "model_version": "1", "status": "open",
         "opened_at": NOW, "first_window": date(2026, 10, 5), "last_window": date(2026, 10, 11),

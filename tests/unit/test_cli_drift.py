@@ -230,12 +230,6 @@ def test_bh_policy_adds_adjusted_p_values(cli: Cli, tmp_path: Path) -> None:
         assert p <= f["tests"]["p_value_bh"] <= 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: drift compare resolves thresholds with model=None, "
-                   "so the per-feature overrides of docs/drift.md ([models.<m>.features.<f>]) "
-                   "can never apply to files and are silently ignored, and a [features.<f>] "
-                   "section is refused. fix: accept top-level [features.<name>] tables for "
-                   "drift compare (or add --model to pick a [models.<m>] section) and warn about "
-                   "sections that cannot apply")
 def test_policy_can_override_one_feature_for_files(cli: Cli, tmp_path: Path) -> None:
     """A per-feature override in --policy changes exactly that feature's verdict."""
     base, cur = mixed_frames()
@@ -336,9 +330,6 @@ def test_zero_byte_parquet_is_an_error_naming_the_file(cli: Cli, tmp_path: Path)
     assert_usage_error(cli("drift", "compare", base, empty), "empty.parquet")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a zero-byte CSV is read as one VARCHAR column "
-                   "'column0' with no rows: no error, every feature schema_missing. fix: refuse "
-                   "size-0 files in governance/drift/files.py with a DataError naming the file")
 def test_zero_byte_csv_is_an_error_naming_the_file(cli: Cli, tmp_path: Path) -> None:
     """A zero-byte CSV: exit 2 naming it."""
     base, _ = pair(tmp_path, *mixed_frames(), suffix=".csv")
@@ -357,9 +348,6 @@ def test_zero_row_categorical_file_is_insufficient_data(cli: Cli, tmp_path: Path
     assert "insufficient_data" == doc["dataset"]["verdict"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: numeric_health.sql's COUNT_IF returns NULL on zero "
-                   "rows, so a zero-row file with a numeric column crashes with TypeError "
-                   "(traceback). fix: COALESCE(COUNT_IF(...), 0) in queries/drift/numeric_health*")
 def test_zero_row_numeric_file_is_insufficient_data(cli: Cli, tmp_path: Path) -> None:
     """A current file with a numeric column but no rows: insufficient_data, exit 0."""
     base, _ = mixed_frames()
@@ -367,10 +355,6 @@ def test_zero_row_numeric_file_is_insufficient_data(cli: Cli, tmp_path: Path) ->
     assert {"insufficient_data"} == {f["status"] for f in doc["features"]}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the table format prints f'{null_rate_current:.1%}' "
-                   "when only the baseline rate is known; an empty current side has "
-                   "null_rate_current None -> TypeError (traceback). fix: in "
-                   "cli._print_drift_table format each rate separately, '—' when None")
 def test_table_format_with_an_empty_current_file(cli: Cli, tmp_path: Path) -> None:
     """--format table on a zero-row current file prints insufficient_data."""
     base = pd.DataFrame({"c": ["a", "b"] * 200})
@@ -409,9 +393,6 @@ def test_all_null_text_column_is_all_null(cli: Cli, tmp_path: Path) -> None:
     assert ("all_null", 1.0) == (feature["status"], feature["null_rate_current"])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: COUNT_IF over an all-NULL column is NULL in DuckDB: "
-                   "a numeric column null on every row crashes drift compare with TypeError. fix: "
-                   "COALESCE(COUNT_IF(...), 0) in queries/drift/numeric_health*.sql")
 def test_all_null_numeric_column_is_all_null(cli: Cli, tmp_path: Path) -> None:
     """A DOUBLE column null on every current row: all_null."""
     base = pd.DataFrame({"x": np.linspace(0, 1, 400)})
@@ -456,13 +437,6 @@ def test_nan_and_infinities_in_csv(cli: Cli, tmp_path: Path) -> None:
     check_nan_inf(feature, b, c)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: in Parquet written with statistics, NaN is not in "
-                   "min/max, and DuckDB's statistics propagation folds ISNAN(x) to false when "
-                   "max is finite: NaN rows pass the filters of numeric_values.sql, are not "
-                   "counted as null, and stats raises 'values_a: 60 non-finite value(s)' (exit 2, "
-                   "naming neither file nor column). fix: in files.open_files run "
-                   "SET disabled_optimizers = 'statistics_propagation' (verified to count NaN "
-                   "correctly), or drop/count non-finite values in numpy after the fetch")
 def test_nan_values_in_parquet_are_null(cli: Cli, tmp_path: Path) -> None:
     """Parquet holding NaN values (numpy/Spark/polars writers): NaN is null, not an error."""
     b, c = nan_inf_samples()

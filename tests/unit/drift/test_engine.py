@@ -259,12 +259,6 @@ def test_constant_column_is_constant_with_score_zero(kind: engine.Kind, value: o
     assert set(feature.tests) <= {"non_finite"}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: numeric_tests computes the baseline std as "
-                   "sqrt(mean((x - mean)**2)), which overflows for |x| > ~1e154: a RuntimeWarning "
-                   "(an exception under -W error, raised from a worker thread) and std = inf, so "
-                   "wasserstein_norm silently becomes 0.0. fix: scale by max|x| before squaring "
-                   "(std = s * sqrt(mean(((x - mean) / s)**2))) in engine.numeric_tests and "
-                   "profile._numeric")
 def test_huge_magnitudes_do_not_overflow_the_std() -> None:
     """Values around 1e200: W / std equals the scale-free value on the same data / 1e200."""
     rng = np.random.default_rng(14)
@@ -302,10 +296,6 @@ def test_all_null_categorical_is_all_null(side: str) -> None:
     assert side in feature.reason
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: numeric_health*.sql uses COUNT_IF, which DuckDB "
-                   "returns as NULL when every input is NULL; int(None) raises TypeError. "
-                   "fix: COALESCE(COUNT_IF(...), 0) (or COUNT(*) FILTER (WHERE ...)) in "
-                   "queries/drift/numeric_health*.sql")
 @pytest.mark.parametrize("side", ["baseline", "current"])
 def test_all_null_numeric_is_all_null(side: str) -> None:
     """A numeric column null on every row of one side: all_null, not a crash."""
@@ -316,9 +306,6 @@ def test_all_null_numeric_is_all_null(side: str) -> None:
     assert ("all_null", None) == (feature.status, feature.score)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: COUNT_IF over zero rows is NULL in DuckDB, so "
-                   "_health() raises TypeError on an empty side. fix: COALESCE(COUNT_IF(...), 0) "
-                   "in queries/drift/numeric_health*.sql")
 def test_empty_numeric_side_is_insufficient_data() -> None:
     """Zero rows on one side: insufficient_data."""
     feature = one(np.arange(500.0), pa.array([], pa.float64()))
@@ -388,10 +375,6 @@ def test_bh_never_turns_a_feature_into_drift(tmp_path: Path) -> None:
     assert "drift" == bh["nulls"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: engine._apply_bh passes `raw[i][1] or 1.0` to BH, "
-                   "so a p-value of exactly 0.0 (KS/chi2 underflow at large n, i.e. the strongest "
-                   "drift) is replaced by 1.0 and the feature drops to warn. fix: use "
-                   "`raw[i][1]` (already filtered to not None) instead of `or 1.0`")
 def test_bh_keeps_a_strong_drift_whose_p_value_underflows(tmp_path: Path) -> None:
     """A 0.5-sd shift at 50k rows (KS p == 0.0) is drift with and without BH."""
     rng = np.random.default_rng(9)

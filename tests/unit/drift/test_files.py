@@ -101,10 +101,6 @@ def test_zero_byte_parquet_names_the_file(tmp_path: Path) -> None:
         pass
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: DuckDB reads a zero-byte CSV as one VARCHAR column "
-                   "'column0' with no rows, so every baseline column silently becomes "
-                   "schema_missing. fix: in files._expand/_view refuse files of size 0 with "
-                   "DataError('<path>: empty file (0 bytes)')")
 def test_zero_byte_csv_names_the_file(tmp_path: Path) -> None:
     """A zero-byte .csv file is a DataError naming it."""
     good = write(tmp_path / "b.csv", pd.DataFrame({"x": [1.0]}))
@@ -140,11 +136,6 @@ def test_kinds_are_inferred_from_baseline_types(tmp_path: Path) -> None:
     assert ({}, ()) == (plan.schema_issues, plan.extra)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (regression in engine.type_family): 'INT' is a "
-                   "numeric type prefix and is tested before the temporal ones, so INTERVAL is "
-                   "'numeric'; an INTERVAL column becomes a numeric feature and drift compare "
-                   "exits 2 with 'Unimplemented type for cast (INTERVAL -> DOUBLE)'. fix: test "
-                   "temporal prefixes first (or match whole type names: INT, INTEGER, ...)")
 def test_interval_columns_are_skipped_like_other_temporal_types(tmp_path: Path) -> None:
     """An INTERVAL column (e.g. written by DuckDB/Spark) is skipped, not tested as a number."""
     path = tmp_path / "iv.parquet"
@@ -155,11 +146,6 @@ def test_interval_columns_are_skipped_like_other_temporal_types(tmp_path: Path) 
     assert ({"x": "numeric"}, ["wait"]) == (kinds(plan), list(plan.skipped))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: files._distinct counts NULL as a distinct value "
-                   "(SELECT DISTINCT keeps one NULL row), so an integer column with 20 values and "
-                   "some nulls has '21' values and is tested as numeric, unlike the demo seed's "
-                   "rule (pandas nunique() ignores nulls). fix: add WHERE col IS NOT NULL to the "
-                   "distinct query in files._distinct")
 def test_nulls_do_not_count_as_a_distinct_value(tmp_path: Path) -> None:
     """20 integer values plus nulls is still low-cardinality: categorical."""
     k = pd.Series(np.arange(400) % 20, dtype="Int64")
@@ -212,12 +198,6 @@ def test_csv_numbers_arriving_as_strings_change_type(tmp_path: Path) -> None:
     assert "schema_type_changed" == plan.schema_issues["amount"][0]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a current column that is null on every row is "
-                   "written by pyarrow with the Arrow null type, DuckDB types it \"NULL\", and "
-                   "files.plan reports schema_type_changed instead of the documented all_null. "
-                   "fix: treat the NULL type as compatible with every family in Column.family "
-                   "(or plan), so the engine counts it and reports all_null (the engine then also "
-                   "needs the COUNT_IF fix, see test_engine::test_all_null_numeric_is_all_null)")
 def test_all_null_typed_column_is_all_null_not_a_type_change(tmp_path: Path) -> None:
     """pa.null() column in current (e.g. pandas object column of None) -> all_null."""
     base = write(tmp_path / "b.parquet", pd.DataFrame({"x": np.linspace(0, 1, 300)}))
@@ -226,12 +206,6 @@ def test_all_null_typed_column_is_all_null_not_a_type_change(tmp_path: Path) -> 
     assert "all_null" == feature.status
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: category_counts casts each side's own type to text, "
-                   "so a low-cardinality INTEGER baseline (store 1..5 -> '1') and the same column "
-                   "as DOUBLE in current (pandas turns an int column with one null into float64 "
-                   "-> '1.0') share no category: unseen_share 1.0, false drift. fix: when both "
-                   "sides are numeric, normalise before the cast (e.g. CAST to the baseline type, "
-                   "or format integral doubles without '.0') in files.plan/the category queries")
 def test_integer_categories_arriving_as_floats_are_not_unseen(tmp_path: Path) -> None:
     """store in 1..5 (int64) vs the same values as float64 with one null: not drifted."""
     rng = np.random.default_rng(1)

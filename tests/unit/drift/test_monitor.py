@@ -261,9 +261,6 @@ def test_window_below_min_rows_is_stored_as_insufficient_data(demo_copy: DemoCop
     assert n_ledger == counts(demo_copy)[2]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a complete window with no inference rows (a gap in "
-                   "the log) crashes the monitor with TypeError: COUNT_IF over zero rows is NULL "
-                   "in queries/drift/numeric_health_window.sql. fix: COALESCE(COUNT_IF(...), 0)")
 def test_window_with_no_rows_is_stored_as_insufficient_data(demo_copy: DemoCopy) -> None:
     """A week missing from the log: every feature insufficient_data, nothing crashes."""
     start = date(2026, 9, 14)
@@ -343,11 +340,6 @@ def test_new_incident_after_the_cool_down(demo_copy: DemoCopy, cli: Cli) -> None
     assert 0 == cli("ledger", "verify").code
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: incident ids are INC-<model>-<first window>, so "
-                   "after closing INC-demand_forecast-20261005 a re-check of 2026-10-05 opens a "
-                   "second incident with the same id, and incidents/update_window.sql (WHERE "
-                   "incident_id = ...) then rewrites the closed one too. fix: make ids unique "
-                   "(suffix a counter/uuid or the opened_at time) and enforce a primary key")
 def test_reopened_incident_gets_a_new_id_and_leaves_the_closed_one_alone(
         demo_copy: DemoCopy) -> None:
     """Close long ago, re-check all windows: a new, distinct incident; the closed one intact."""
@@ -360,11 +352,6 @@ def test_reopened_incident_gets_a_new_id_and_leaves_the_closed_one_alone(
     assert closed in rows
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: incidents/update_window.sql sets last_window (and "
-                   "score) from whatever window was checked last, so re-checking an older window "
-                   "(backfilling a gap) moves the open incident's last_window backwards. fix: "
-                   "last_window = GREATEST(last_window, :last_window), first_window = "
-                   "LEAST(first_window, ...), and only take the score of the newest window")
 def test_rechecking_an_older_window_keeps_the_incident_span(demo_copy: DemoCopy) -> None:
     """Re-check 2026-10-12 after 2026-11-01 was stored: the incident still ends 2026-11-01."""
     forget(demo_copy, date(2026, 10, 12), "demand_forecast")
@@ -441,13 +428,6 @@ def test_failure_mid_window_leaves_no_partial_rows(
     assert ledger.verify_rows(demo_copy.sql(LEDGER_ROWS)).intact
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: when a feature fails on the main thread while numeric "
-                   "features still run on worker threads (cursors of the unit of work's "
-                   "connection), engine.compare re-raises at once; the session then rolls back "
-                   "and closes a busy connection, so duckdb's ResourceInUseException ('connection "
-                   "is busy') replaces the real error (a traceback in the CLI) and the connection "
-                   "stays open. fix: in engine.compare, on error cancel pending jobs and "
-                   "concurrent.futures.wait() for running ones before re-raising")
 def test_failure_while_workers_run_reports_the_original_error(
         demo_copy: DemoCopy, monkeypatch: pytest.MonkeyPatch) -> None:
     """A categorical feature fails while a numeric column is still being read: the caller sees

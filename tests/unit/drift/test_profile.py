@@ -101,11 +101,6 @@ def test_document_is_the_json_of_every_feature() -> None:
     assert "été" in profile.to_document(profiles)  # not escaped
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: profile.store() does not enforce write-once; a "
-                   "second store() for the same model version appends duplicate rows and load() "
-                   "returns whichever row comes last, so the frozen bins can move. fix: in "
-                   "store(), refuse (DataError) when baselines/for_version already has rows for "
-                   "the version, or make load() pick the earliest created_at per feature")
 def test_a_version_profile_is_frozen_once(warehouse: Warehouse) -> None:
     """Storing a second, different profile for the same version never moves the bins."""
     profiles, _ = build()
