@@ -14,8 +14,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
 from governance.drift import stats
 from governance.drift.engine import FeatureSpec, Numeric, Reader, Source, weighted_mean_std
 from governance.errors import DataError
