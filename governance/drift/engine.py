@@ -315,11 +315,20 @@ def _health(session: Session, source: Source, column: str) -> tuple[int, int, in
 
 
 def _run_lengths(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    data = np.sort(raw)
-    if data.size == 0:
-        return data, np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.concatenate(([True], data[1:] != data[:-1])))
-    return data[starts], np.diff(np.append(starts, data.size)).astype(np.int64)
+    """Distinct values and counts of a freshly fetched column (sorted in place: it is ours)."""
+    if not raw.flags.writeable:
+        raw = raw.copy()
+    raw.sort()
+    n = raw.size
+    if n == 0:
+        return raw, np.zeros(0, dtype=np.int64)
+    is_new = np.empty(n, dtype=bool)
+    is_new[0] = True
+    np.not_equal(raw[1:], raw[:-1], out=is_new[1:])
+    if is_new.all():  # continuous data: no ties, no second copy
+        return raw, np.ones(n, dtype=np.int64)
+    starts = np.flatnonzero(is_new)
+    return raw[starts], np.diff(starts, append=n).astype(np.int64)
 
 
 def _rate(part: int, total: int) -> float | None:

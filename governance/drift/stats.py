@@ -159,20 +159,25 @@ def _merge_tables(va: FloatArray, ca: IntArray, vb: FloatArray, cb: IntArray) ->
     # the two runs), a few times cheaper than searchsorted-ing each table into the other.
     order = np.argsort(both, kind="stable")
     merged = both[order]
+    del both  # at 10M rows a side each temporary is ~160 MB: free them as soon as possible
     is_new = np.empty(merged.size, dtype=bool)
     is_new[0] = True
     np.not_equal(merged[1:], merged[:-1], out=is_new[1:])
     starts = np.flatnonzero(is_new)
-    counts = np.concatenate((ca, cb))[order]
+    del is_new
     in_b = order >= ka
+    counts = np.concatenate((ca, cb))[order]
+    del order
     count_a = np.where(in_b, 0, counts)
     count_b = np.where(in_b, counts, 0)
+    del counts, in_b
     if starts.size != merged.size:
         # A value present in both tables occupies two adjacent slots (each table is distinct):
         # fold them. reduceat is a sequential pass, no scatter.
         count_a = np.add.reduceat(count_a, starts)
         count_b = np.add.reduceat(count_b, starts)
-    return Steps(merged[starts], count_a, count_b)
+        merged = merged[starts]
+    return Steps(merged, count_a, count_b)
 
 
 def merge_sorted(va: Any, ca: Any, vb: Any, cb: Any) -> Steps:
