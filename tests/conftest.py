@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,35 @@ def warehouse(settings: Settings) -> Warehouse:
     with wh.session() as session:
         schema.ensure_schema(session)
     return wh
+
+
+def _copy_home(src: Path, dst: Path) -> Path:
+    """Copy a GOV_HOME and repoint its MLflow stores' absolute artifact paths at the copy.
+
+    MLflow's sqlite stores record absolute artifact locations, so a plain copy would still
+    read and write the original's artifacts.
+    """
+    import shutil
+    import sqlite3
+
+    shutil.copytree(src, dst)
+    for db in sorted((dst / "mlflow").glob("*.db")):
+        con = sqlite3.connect(db)
+        try:
+            with con:
+                for table, column in (("runs", "artifact_uri"),
+                                      ("experiments", "artifact_location")):
+                    con.execute(f"UPDATE {table} SET {column} = replace({column}, ?, ?)",
+                                (str(src.resolve()), str(dst.resolve())))
+        finally:
+            con.close()
+    return dst
+
+
+@pytest.fixture(scope="session")
+def copy_home() -> Callable[[Path, Path], Path]:
+    """A function copying a workspace home (see :func:`_copy_home`) for tests that write."""
+    return _copy_home
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,7 @@ the shared demo is only read.
 from __future__ import annotations
 
 import json
-import shutil
-import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -25,24 +24,9 @@ MAIN = str(ROOT / "app" / "main.py")
 MODELS = ["basket_propensity", "demand_forecast", "price_elasticity"]
 
 
-def copy_home(src: Path, dst: Path) -> Path:
-    """Copy a GOV_HOME and repoint its MLflow stores' absolute artifact paths at the copy."""
-    shutil.copytree(src, dst)
-    for db in sorted((dst / "mlflow").glob("*.db")):
-        con = sqlite3.connect(db)
-        try:
-            with con:
-                for table, column in (("runs", "artifact_uri"),
-                                      ("experiments", "artifact_location")):
-                    con.execute(f"UPDATE {table} SET {column} = replace({column}, ?, ?)",
-                                (str(src.resolve()), str(dst.resolve())))
-        finally:
-            con.close()
-    return dst
-
-
 @pytest.fixture
-def home(demo_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def home(demo_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+         copy_home: Callable[[Path, Path], Path]) -> Path:
     """A private copy of the demo home, with GOV_HOME pointing at it."""
     copied = copy_home(demo_settings.home, tmp_path / "home")
     monkeypatch.setenv("GOV_HOME", str(copied))

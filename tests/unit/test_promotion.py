@@ -7,8 +7,7 @@ it (MLflow artifact paths repointed at the copy) and injects failures.
 from __future__ import annotations
 
 import json
-import shutil
-import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,22 +29,6 @@ DRIFTGATE_TAGS = {
     "driftgate.approval_id", "driftgate.source_model_uri", "driftgate.source_environment",
     "driftgate.source_run_id", "driftgate.model_digest", "driftgate.ledger_hash",
 }
-
-
-def copy_home(src: Path, dst: Path) -> Path:
-    """Copy a GOV_HOME and repoint its MLflow stores' absolute artifact paths at the copy."""
-    shutil.copytree(src, dst)
-    for db in sorted((dst / "mlflow").glob("*.db")):
-        con = sqlite3.connect(db)
-        try:
-            with con:
-                for table, column in (("runs", "artifact_uri"),
-                                      ("experiments", "artifact_location")):
-                    con.execute(f"UPDATE {table} SET {column} = replace({column}, ?, ?)",
-                                (str(src.resolve()), str(dst.resolve())))
-        finally:
-            con.close()
-    return dst
 
 
 @dataclass(frozen=True)
@@ -235,7 +218,8 @@ class Workspace:
 
 
 @pytest.fixture
-def workspace(demo_settings: Settings, tmp_path: Path) -> Workspace:
+def workspace(demo_settings: Settings, tmp_path: Path,
+              copy_home: Callable[[Path, Path], Path]) -> Workspace:
     """A private, promotable copy of the demo workspace."""
     home = copy_home(demo_settings.home, tmp_path / "home")
     settings = load_settings({"GOV_HOME": str(home), "GOV_DEMO_SCALE": "small"}, {})

@@ -7,8 +7,6 @@ damage the workspace other tests share; the copy is the demo, byte for byte, oth
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,22 +30,6 @@ from governance.registry import (
 from governance.settings import Settings, load_settings
 
 MODELS = ["basket_propensity", "demand_forecast", "price_elasticity"]
-
-
-def copy_home(src: Path, dst: Path) -> Path:
-    """Copy a GOV_HOME and repoint its MLflow stores' absolute artifact paths at the copy."""
-    shutil.copytree(src, dst)
-    for db in sorted((dst / "mlflow").glob("*.db")):
-        con = sqlite3.connect(db)
-        try:
-            with con:
-                for table, column in (("runs", "artifact_uri"),
-                                      ("experiments", "artifact_location")):
-                    con.execute(f"UPDATE {table} SET {column} = replace({column}, ?, ?)",
-                                (str(src.resolve()), str(dst.resolve())))
-        finally:
-            con.close()
-    return dst
 
 
 def small_settings(home: Path) -> Settings:
@@ -94,7 +76,8 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-def guarded_home(demo_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def guarded_home(demo_settings: Settings, tmp_path_factory: pytest.TempPathFactory,
+                 copy_home: Callable[[Path, Path], Path]) -> Settings:
     """A private copy of the demo workspace for attempted prod writes."""
     return small_settings(copy_home(demo_settings.home, tmp_path_factory.mktemp("guard") / "h"))
 
@@ -319,7 +302,7 @@ def test_missing_store_is_backend_unavailable_and_not_created(tmp_path: Path) ->
 
 
 def test_deleted_store_of_a_seeded_workspace_hints_the_reset(
-    demo_settings: Settings, tmp_path: Path
+    demo_settings: Settings, tmp_path: Path, copy_home: Callable[[Path, Path], Path]
 ) -> None:
     """A seeded workspace missing prod.db names `demo --reset`, the command that repairs it."""
     settings = small_settings(copy_home(demo_settings.home, tmp_path / "home"))
