@@ -15,14 +15,16 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from governance import envguard, sql
 from governance.errors import ConfigError, QueryError
 from governance.settings import Settings
+
+if TYPE_CHECKING:  # pandas costs ~0.3 s to import; only DataFrame paths need it
+    import pandas as pd
 
 Params = Mapping[str, Any]
 
@@ -50,6 +52,8 @@ class Session(abc.ABC):
         """Run query ``name`` (one statement) and return a DataFrame."""
         (statement,) = self._single(name, params or {})
         columns, rows = self._run(name, statement, self._bind(name, params), fetch=True)
+        import pandas as pd
+
         return pd.DataFrame.from_records(list(rows), columns=list(columns))
 
     def fetch_scalar(self, name: str, params: Params | None = None) -> Any:

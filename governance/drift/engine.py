@@ -145,7 +145,8 @@ class Reader:
                  keep_baseline: bool = False) -> None:
         self._session = session
         self._keep_baseline = keep_baseline
-        self._cache: dict[tuple[Source, str], Numeric | Categorical] = {}
+        # Baseline sides (and row counts, keyed by an empty column name) kept across windows.
+        self._cache: dict[tuple[Source, str], Numeric | Categorical | int] = {}
         self._locks: dict[tuple[Source, str], threading.Lock] = {}
         self._guard = threading.Lock()
         self._forks: list[Session] = []
@@ -217,22 +218,22 @@ class Reader:
 
     def _numeric(self, source: Source, column: str) -> Numeric:
         session = self._here()
-        health = _health(session, source, column)
         if session.local_columns:
-            # Embedded engine: sorting one column in numpy beats an SQL GROUP BY of every
-            # distinct value (docs/benchmarks.md); the whole table is never held at once.
+            # Embedded engine: one scan per column and side. Sorting in numpy beats an SQL
+            # GROUP BY of every distinct value (docs/benchmarks.md); NaN (a null) and
+            # infinities are counted here, and the table is never held whole.
             name, params = source.query("drift/numeric_values", column)
             raw = session.fetch_column(name, params)
             finite = np.isfinite(raw)
+            n_nan = n_inf = 0
             if not finite.all():
-                # DuckDB can fold ISNAN to false from Parquet statistics; whatever slipped
-                # through the SQL filter is counted here instead (NaN as null, inf as inf).
-                n_rows, n_null, n_inf = health
-                health = (n_rows, n_null + int(np.isnan(raw).sum()),
-                          n_inf + int(np.isinf(raw).sum()))
+                n_nan = int(np.isnan(raw).sum())
+                n_inf = int(raw.size - finite.sum()) - n_nan
                 raw = raw[finite]
+            n_rows = self._rows(session, source)
             values, counts = _run_lengths(raw)
-            return Numeric(*health, values, counts)
+            return Numeric(n_rows, n_rows - int(counts.sum()) - n_inf, n_inf, values, counts)
+        health = _health(session, source, column)
         # Warehouse path: only the ECDF step table (value, count) leaves the engine.
         name, params = source.query("drift/numeric_steps", column)
         rows = session.fetch_rows(name, params)
@@ -240,6 +241,9 @@ class Reader:
         raw_counts = np.array([r["n"] for r in rows], dtype=np.int64)
         order = np.argsort(raw_values)
         return Numeric(*health, raw_values[order], raw_counts[order])
+
+    def _rows(self, session: Session, source: Source) -> int:
+        return int(self._cached((source, ""), lambda: _rows(session, source)))
 
     def categorical(self, source: Source, column: str, *, cache: bool = False) -> Categorical:
         """Counts of each category of one column (NULL counted apart)."""

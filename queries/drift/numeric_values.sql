@@ -1,9 +1,8 @@
--- The finite values of one numeric column over a whole table, unordered. The embedded engine
--- sorts them column by column in numpy (faster than an SQL sort here); see numeric_steps.
+-- The non-null values of one numeric column over a whole table, unordered, NaN and infinities
+-- included. The embedded engine counts NaN/inf and sorts the finite values in numpy, one column
+-- at a time (one scan instead of a separate count query); warehouses use numeric_steps.
 -- params: tbl (IDENTIFIER), col (IDENTIFIER column)
 -- returns: v
 SELECT CAST(IDENTIFIER(:col) AS DOUBLE) AS v
 FROM IDENTIFIER(:tbl)
 WHERE IDENTIFIER(:col) IS NOT NULL
-  AND NOT ISNAN(CAST(IDENTIFIER(:col) AS DOUBLE))
-  AND ABS(CAST(IDENTIFIER(:col) AS DOUBLE)) < CAST('Infinity' AS DOUBLE)
