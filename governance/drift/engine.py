@@ -360,7 +360,8 @@ def numeric_tests(base: Numeric, cur: Numeric, edges: np.ndarray | None) -> dict
     terms = stats.psi_contributions(expected, actual)
     # Chart data: both ECDFs on a grid of ~100 quantiles, and where the KS distance is.
     grid = np.unique(np.concatenate([_quantiles(base, _PROBS), _quantiles(cur, _PROBS)]))
-    gap = np.abs(steps.ecdf_a - steps.ecdf_b)
+    gap = steps.ecdf_a - steps.ecdf_b
+    np.abs(gap, out=gap)
     at = int(np.argmax(gap)) if gap.size else 0
     return {
         "ks": {"statistic": ks.statistic, "p_value": ks.p_value},
