@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -51,6 +52,20 @@ class InferenceWindow:
 
 
 @dataclass(frozen=True)
+class Incident:
+    """A drift incident, as the overview lists it."""
+
+    incident_id: str
+    model_name: str
+    model_version: str
+    status: str
+    first_window: date
+    last_window: date
+    score: float | None
+    drifted_features: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Overview:
     """Everything the overview page shows."""
 
@@ -59,6 +74,7 @@ class Overview:
     models: tuple[ModelStatus, ...]
     windows: tuple[InferenceWindow, ...]
     ledger: ledger.Verification
+    incidents: tuple[Incident, ...] = ()
 
 
 def load_overview(warehouse: Warehouse, registries: dict[str, Registry]) -> Overview:
@@ -82,6 +98,12 @@ def load_overview(warehouse: Warehouse, registries: dict[str, Registry]) -> Over
                 int(first.get("n_rows") or 0), int(first.get("labelled_rows") or 0),
             ))
         verification = ledger.verify(session)
+        incidents = tuple(
+            Incident(r["incident_id"], r["model_name"], r["model_version"], r["status"],
+                     r["first_window"], r["last_window"], r["score"],
+                     tuple(json.loads(r["drifted_features"])))
+            for r in session.fetch_rows("incidents/list")
+        )
     statuses = []
     for env, registry in registries.items():
         for registered in registry.registered_models():
@@ -99,4 +121,5 @@ def load_overview(warehouse: Warehouse, registries: dict[str, Registry]) -> Over
                 entry.time if entry else None, entry.actor if entry else None,
                 entry.payload.get("approval_id") if entry and env == "prod" else None, agrees,
             ))
-    return Overview(warehouse.describe(), version, tuple(statuses), tuple(windows), verification)
+    return Overview(warehouse.describe(), version, tuple(statuses), tuple(windows), verification,
+                    incidents)

@@ -37,6 +37,28 @@ for env in ("prod", "uat"):
         width="stretch",
     )
 
+st.subheader("Drift incidents")
+if data.incidents:
+    st.dataframe(
+        pd.DataFrame([{
+            "incident": i.incident_id,
+            "model": i.model_name,
+            "version": i.model_version,
+            "status": i.status,
+            "first window": i.first_window,
+            "last window": i.last_window,
+            "score": i.score,
+            "drifted features": ", ".join(i.drifted_features),
+        } for i in data.incidents]),
+        hide_index=True,
+        width="stretch",
+    )
+    # A plain link to the page's url path: pages also run standalone (AppTest), where a
+    # page_link to another file cannot resolve.
+    st.markdown("[Open the drift explorer →](drift)")
+else:
+    st.info("No drift incidents: every monitored window is within its thresholds.")
+
 st.subheader("Latest inference windows (prod)")
 st.dataframe(
     pd.DataFrame([{

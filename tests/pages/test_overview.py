@@ -29,7 +29,11 @@ def test_overview_shows_champions_windows_and_ledger(demo_env: Settings) -> None
     assert {"system:demo"} == set(prod["by"])
     assert all(a.startswith("bootstrap-") for a in prod["approval"])
     assert {"yes"} == set(prod["ledger agrees"])
-    windows = at.dataframe[2].value
+    incidents = at.dataframe[2].value
+    assert {"demand_forecast", "basket_propensity"} == set(incidents["model"])
+    assert {"open"} == set(incidents["status"])
+    assert "region" in " ".join(incidents["drifted features"])
+    windows = at.dataframe[3].value
     assert (windows["rows"] > 0).all()
     assert any("intact" in s.value for s in at.success)
     assert any("Embedded demo workspace" in str(el.proto) for el in at.sidebar)
