@@ -9,6 +9,7 @@ NaN.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -230,7 +231,7 @@ class Reader:
                 n_nan = int(np.isnan(raw).sum())
                 n_inf = int(raw.size - finite.sum()) - n_nan
                 raw = raw[finite]
-            n_rows = self._rows(session, source)
+            n_rows = self.rows(source)
             values, counts = _run_lengths(raw)
             return Numeric(n_rows, n_rows - int(counts.sum()) - n_inf, n_inf, values, counts)
         health = _health(session, source, column)
@@ -242,8 +243,10 @@ class Reader:
         order = np.argsort(raw_values)
         return Numeric(*health, raw_values[order], raw_counts[order])
 
-    def _rows(self, session: Session, source: Source) -> int:
-        return int(self._cached((source, ""), lambda: _rows(session, source)))
+    def rows(self, source: Source) -> int:
+        """Rows of a source, counted once per reader (keyed by an empty column name)."""
+        session = self._here()
+        return int(self._cached((source, ""), lambda: _count_rows(session, source)))
 
     def categorical(self, source: Source, column: str, *, cache: bool = False) -> Categorical:
         """Counts of each category of one column (NULL counted apart)."""
@@ -519,7 +522,7 @@ def compare_feature(
 BIG_ROWS = 3_000_000
 
 
-def _rows(session: Session, source: Source) -> int:
+def _count_rows(session: Session, source: Source) -> int:
     name, params = source.query("drift/row_count")
     return int(session.fetch_scalar(name, params) or 0)
 
@@ -593,29 +596,30 @@ def compare(
         raw: list[tuple[FeatureResult, float | None]] = []
         # Past BIG_ROWS rows a numeric feature needs ~100 bytes a row while it is merged and
         # tested: one feature at a time then keeps peak memory bounded (10M rows < 1.5 GiB).
-        single = max(_rows(session, baseline), _rows(session, current)) > BIG_ROWS
+        single = max(reader.rows(baseline), reader.rows(current)) > BIG_ROWS
         gate = threading.Semaphore(1 if single else reader.workers)
+        issues = schema_issues or {}
+
+        def args(spec: FeatureSpec) -> tuple[tuple[Any, ...], dict[str, Any]]:
+            return ((spec, baseline, current, policy.thresholds(model, spec.name)),
+                    {"max_categories": policy.dataset.max_categories,
+                     "edges": (edges or {}).get(spec.name)})
+
         for spec in specs:
-            if spec.kind != "numeric" or (schema_issues and spec.name in schema_issues) \
-                    or not reader.parallel:
-                continue
-            # Numeric features run on the worker threads (fetch, sort, test); at most
-            # `workers` columns are in memory at once.
-            jobs[spec.name] = reader.pool.submit(
-                _gated, gate, reader, spec, baseline, current,
-                policy.thresholds(model, spec.name),
-                max_categories=policy.dataset.max_categories,
-                edges=(edges or {}).get(spec.name))
+            if spec.kind == "numeric" and spec.name not in issues and reader.parallel:
+                # Numeric features run on the worker threads (fetch, sort, test); at most
+                # `workers` columns are in memory at once.
+                positional, named = args(spec)
+                jobs[spec.name] = reader.pool.submit(_gated, gate, reader, *positional,
+                                                     **named)
         for spec in specs:
-            if schema_issues and spec.name in schema_issues:
-                raw.append((schema_result(spec, *schema_issues[spec.name]), None))
+            if spec.name in issues:
+                raw.append((schema_result(spec, *issues[spec.name]), None))
                 continue
             if spec.name in jobs:
                 continue
-            t = policy.thresholds(model, spec.name)
-            raw.append(compare_feature(reader, spec, baseline, current, t,
-                                       max_categories=policy.dataset.max_categories,
-                                       edges=(edges or {}).get(spec.name)))
+            positional, named = args(spec)
+            raw.append(compare_feature(reader, *positional, **named))
             if progress:
                 progress(raw[-1][0], len(raw), len(specs))
         done = {}
@@ -643,18 +647,15 @@ def compare(
 
 def _apply_bh(raw: Sequence[tuple[FeatureResult, float | None]], policy: Policy,
               model: str | None) -> list[FeatureResult]:
-    tested = [i for i, (_, p) in enumerate(raw) if p is not None]
-    adjusted: list[float] = (
-        stats.benjamini_hochberg([float(raw[i][1]) for i in tested]).tolist()  # type: ignore[arg-type]
-        if tested else [])
+    tested = [(i, p) for i, (_, p) in enumerate(raw) if p is not None]
+    adjusted = stats.benjamini_hochberg([p for _, p in tested]).tolist() if tested else []
     out = [r for r, _ in raw]
-    for i, p_adj in zip(tested, adjusted, strict=True):
+    for (i, _), p_adj in zip(tested, adjusted, strict=True):
         r = out[i]
         t = policy.thresholds(model, r.feature)
         null_delta = _null_delta(r.null_rate_baseline, r.null_rate_current)
-        status, score, reason = _decide(r.type, r.tests, null_delta, t, float(p_adj))  # type: ignore[arg-type]
-        out[i] = FeatureResult(r.feature, r.type, status, score, r.n_baseline, r.n_current,
-                               r.null_rate_baseline, r.null_rate_current,
-                               {**r.tests, "p_value_bh": float(p_adj)}, reason, r.importance,
-                               r.chart)
+        kind: Kind = r.type  # type: ignore[assignment]  # FeatureResult keeps it as text
+        status, score, reason = _decide(kind, r.tests, null_delta, t, float(p_adj))
+        out[i] = dataclasses.replace(r, status=status, score=score, reason=reason,
+                                     tests={**r.tests, "p_value_bh": float(p_adj)})
     return out

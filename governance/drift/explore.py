@@ -174,13 +174,12 @@ def unchecked_windows(session: Session, model: str) -> list[tuple[date, date]]:
     """Complete weekly windows of the model's inference log with no stored results, newest
     first (what :func:`check_now` can preview before the monitor gets to them)."""
     (target,) = monitor.targets(session, model)
-    span = session.fetch_rows("drift/log_date_range", {"tbl": target.inference_table})[0]
-    if span["first_day"] is None:
+    complete = monitor.windows_of(session, target)
+    if not complete:
         return []
     done = {row["window_start"] for row in
             session.fetch_rows("drift/explore_scores", {"model_name": model})
             if row["model_version"] == target.version}
-    complete = monitor.complete_windows(_day(span["first_day"]), _day(span["last_day"]))
     return [w for w in reversed(complete) if w[0] not in done]
 
 
@@ -299,10 +298,6 @@ def _scored(row: Mapping[str, Any], importance: float | None) -> engine.FeatureR
     return engine.FeatureResult(row["feature"], row["feature_type"], row["status"],
                                 row["score"], 0, 0, row["null_rate_baseline"],
                                 row["null_rate_current"], {}, importance=importance)
-
-
-def _day(value: date | datetime) -> date:
-    return value.date() if isinstance(value, datetime) else value
 
 
 def window_of(summaries: Sequence[WindowSummary], start: date) -> WindowSummary | None:

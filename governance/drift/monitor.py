@@ -99,7 +99,8 @@ def complete_windows(first: date, last: date, since: date | None = None) -> list
     return out
 
 
-def _windows_of(session: Session, target: Target) -> list[tuple[date, date]]:
+def windows_of(session: Session, target: Target) -> list[tuple[date, date]]:
+    """Every complete weekly window of a target's inference log, oldest first."""
     span = session.fetch_rows("drift/log_date_range", {"tbl": target.inference_table})[0]
     if span["first_day"] is None:
         return []
@@ -203,7 +204,7 @@ def run(warehouse: Warehouse, policy: Policy, *, model: str | None = None,
         DataError: ``window`` is not inside a complete window of the log.
     """
     with warehouse.session() as session:
-        plan = [(t, _choose(_windows_of(session, t), window, since))
+        plan = [(t, _choose(windows_of(session, t), window, since))
                 for t in targets(session, model)]
     # Refuse a bad --window before checking anything, not after some models committed.
     for target, chosen in plan:
