@@ -144,6 +144,21 @@ class Registry:
         """One model version."""
         return self._client.get_model_version(name, version)
 
+    def versions_tagged(self, name: str, key: str, value: str) -> list[ModelVersion]:
+        """Versions of ``name`` whose tag ``key`` equals ``value``, oldest first."""
+        return [v for v in self.versions(name) if v.tags.get(key) == value]
+
+    def find_run(self, experiment: str, tags: Mapping[str, str]) -> str | None:
+        """The newest finished run in ``experiment`` carrying all ``tags``, or ``None``."""
+        found = self._client.get_experiment_by_name(experiment)
+        if found is None:
+            return None
+        clauses = [f"tags.`{k}` = '{_quote(v)}'" for k, v in tags.items()]
+        runs = self._client.search_runs(
+            [found.experiment_id], " and ".join([*clauses, "attributes.status = 'FINISHED'"]),
+            order_by=["attributes.start_time DESC"], max_results=1)
+        return str(runs[0].info.run_id) if runs else None
+
     def run(self, run_id: str) -> Run:
         """One run, with params, metrics, tags and dataset inputs."""
         return self._client.get_run(run_id)

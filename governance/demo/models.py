@@ -276,7 +276,17 @@ def evaluate(spec: ModelSpec, pipeline: Pipeline, df: pd.DataFrame) -> dict[str,
     y = rows[spec.target].to_numpy(dtype=np.float64)
     x = rows.loc[:, list(spec.features)]
     if spec.task == "regression":
-        pred = np.asarray(pipeline.predict(x), dtype=np.float64)
+        return score(spec.task, y, np.asarray(pipeline.predict(x), dtype=np.float64))
+    return score(spec.task, y, np.asarray(pipeline.predict_proba(x), dtype=np.float64)[:, 1])
+
+
+def score(task: str, y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """The harness metrics of predictions ``pred`` (P(class 1) for classifiers) against ``y``.
+
+    See :func:`evaluate` for the metric definitions; both the training holdout and the drift
+    response's champion-versus-candidate harness use this one function.
+    """
+    if task == "regression":
         nonzero = y != 0
         ape = np.abs(y - pred)[nonzero] / np.abs(y[nonzero])
         mape = float(np.mean(ape)) if nonzero.any() else math.nan
@@ -286,15 +296,14 @@ def evaluate(spec: ModelSpec, pipeline: Pipeline, df: pd.DataFrame) -> dict[str,
             "mape": mape,
             "r2": float(r2_score(y, pred)) if len(y) > 1 else math.nan,
         }
-    score = np.asarray(pipeline.predict_proba(x), dtype=np.float64)[:, 1]
     k = max(1, math.ceil(TOP_K_FRACTION * len(y)))
-    top = np.argsort(-score, kind="stable")[:k]
+    top = np.argsort(-pred, kind="stable")[:k]
     both_classes = np.unique(y).size == 2
     return {
-        "auc": float(roc_auc_score(y, score)) if both_classes else math.nan,
-        "log_loss": float(log_loss(y, score, labels=[0, 1])),
+        "auc": float(roc_auc_score(y, pred)) if both_classes else math.nan,
+        "log_loss": float(log_loss(y, pred, labels=[0, 1])),
         "precision_at_k": float(np.mean(y[top])),
-        "accuracy": float(accuracy_score(y, score >= 0.5)),
+        "accuracy": float(accuracy_score(y, pred >= 0.5)),
     }
 
 

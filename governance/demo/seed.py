@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -28,11 +27,11 @@ from governance import envguard, ledger, lineage, promotion, schema
 from governance.demo import models, retail
 from governance.drift import monitor as drift_monitor
 from governance.drift import profile as drift_profile
-from governance.drift.engine import FeatureSpec, Kind
-from governance.drift.files import LOW_CARDINALITY
 from governance.drift.policy import Policy
 from governance.errors import GovernanceError
-from governance.registry import Registry, registries, release_local_stores, table_dataset
+from governance.registry import Registry, registries, release_local_stores
+from governance.response import training as trainer
+from governance.response.pipeline import respond_to
 from governance.settings import Settings
 from governance.warehouse import Session, Warehouse, open_warehouse
 
@@ -124,6 +123,13 @@ def seed(settings: Settings, *, reset: bool = False, progress: Progress = log.in
         if outcome.incident_action:
             progress(f"  {outcome.model} {outcome.window[0]}: {outcome.verdict}, incident "
                      f"{outcome.incident_id} {outcome.incident_action}")
+    progress("drift response: refresh, retrain and evaluate a candidate per incident (uat)")
+    opened = [o.incident_id for o in outcomes if o.incident_action == "opened" and o.incident_id]
+    for response in respond_to(warehouse, regs["uat"], regs["prod"], opened, policy=Policy(),
+                               progress=lambda line: progress(f"  {line}")):
+        if not response.ok:
+            raise GovernanceError(f"demo drift response to {response.incident_id} failed: "
+                                  + "; ".join(response.problems))
     with warehouse.session() as session:
         ledger.append(session, actor=ACTOR, environment="global", event_type="demo_seeded",
                       subject="workspace",
@@ -194,22 +200,10 @@ def _train_and_promote(
         all_metrics[name] = dict(trained.metrics)
         table = training_table(name, 1)
         digest = lineage.frame_digest(frame)
-        run_id = uat.start_run(EXPERIMENT, f"{name}-v1", {
-            "driftgate.model": name, "driftgate.training_table": table,
-            "driftgate.dataset_digest": digest, "mlflow.user": ACTOR,
-        })
-        uat.log_run(run_id, params={**spec.params, "algorithm": spec.algorithm,
-                                    "features": ",".join(spec.features), "seed": seed},
-                    metrics={**trained.metrics,
-                             **{f"importance.{k}": v
-                                for k, v in trained.feature_importance.items()}})
-        uat.log_dataset(run_id, table_dataset(frame, table, spec.target, digest), "training")
-        with tempfile.TemporaryDirectory(prefix="driftgate-model-") as tmp:
-            _save_model(trained, frame, Path(tmp))
-            uat.log_artifacts(run_id, Path(tmp), "")
-        uat.end_run(run_id)
-        version = uat.register_version(name, run_id, "model", {"driftgate.dataset_digest": digest},
-                                       description=spec.description)
+        logged_run = trainer.log_trained(
+            uat, trained, frame, experiment=EXPERIMENT, run_name=f"{name}-v1", table=table,
+            digest=digest, seed=seed, tags={"mlflow.user": ACTOR})
+        run_id, version = logged_run.run_id, logged_run.version
         logged = _score_logs(trained, logs[name])
         now = ledger.utc_now()
         with envguard.prod_writes("governance.demo.seed", "demo upstream pipelines"), \
@@ -218,80 +212,32 @@ def _train_and_promote(
             _load(session, inference_table(name), logged)
             # Freeze the baseline at training time: later windows are binned on these edges.
             frozen = drift_profile.build_profile(
-                session, table, _feature_specs(trained, frame))
-            drift_profile.store(session, name, str(version.version), run_id, frozen, now)
+                session, table, trainer.feature_specs(spec, trained.feature_importance, frame))
+            drift_profile.store(session, name, version, run_id, frozen, now)
             session.execute("models/register", _model_row(spec, table, now))
             lineage.record(session, [lineage.Edge(
                 feature_table(name), table, "JOB", "driftgate-demo", run_id, ACTOR,
                 tuple((c, c) for c in (*spec.features, spec.target)),
             )], now)
             ledger.append(session, actor=ACTOR, environment="uat", event_type="model_trained",
-                          subject=f"{name}/{version.version}",
+                          subject=f"{name}/{version}",
                           payload={"run_id": run_id, "training_table": table,
                                    "dataset_digest": digest, "metrics": dict(trained.metrics)})
         with tempfile.TemporaryDirectory(prefix="driftgate-profile-") as tmp:
             doc = Path(tmp) / "baseline_profile.json"
             doc.write_text(drift_profile.to_document(frozen), encoding="utf-8")
             uat.log_artifacts(run_id, Path(tmp), "")
-        progress(f"bootstrap promotion of {name} v{version.version} to prod")
+        progress(f"bootstrap promotion of {name} v{version} to prod")
         promotion.promote(warehouse, uat, regs["prod"], model_name=name,
-                          uat_version=str(version.version),
-                          approval_id=f"bootstrap-{name}-v{version.version}",
+                          uat_version=version,
+                          approval_id=f"bootstrap-{name}-v{version}",
                           actor=ACTOR, reason="bootstrap")
     return all_metrics
 
 
-def _feature_specs(trained: models.TrainedModel, frame: pd.DataFrame) -> list[FeatureSpec]:
-    """Kinds as the drift engine sees them: booleans, named categoricals and low-cardinality
-    integers are categorical; everything else numeric."""
-    specs = []
-    for feature in trained.spec.features:
-        column = frame[feature]
-        kind: Kind = "numeric"
-        if column.dtype == bool:
-            kind = "boolean"
-        elif (feature in trained.spec.categorical
-              or not pd.api.types.is_numeric_dtype(column)
-              or (pd.api.types.is_integer_dtype(column)
-                  and column.nunique() <= LOW_CARDINALITY)):
-            kind = "categorical"
-        specs.append(FeatureSpec(feature, kind, trained.feature_importance.get(feature)))
-    return specs
-
-
-def _save_model(trained: models.TrainedModel, frame: pd.DataFrame, dest: Path) -> None:
-    import mlflow.sklearn
-    import skops.io
-    from mlflow.models import infer_signature
-
-    sample = frame[list(trained.spec.features)].head(5)
-    # Declare integer features as doubles: inference rows may carry nulls (MLflow's own hint).
-    ints = sample.select_dtypes("integer").columns
-    sample = sample.astype(dict.fromkeys(ints, "float64"))
-    signature = infer_signature(sample, _scores(trained, sample))
-    served = trained.pipeline if trained.spec.task == "regression" else \
-        models.PositiveClassProbability(trained.pipeline)
-    mlflow.sklearn.save_model(
-        served, str(dest / "model"), signature=signature,
-        # Explicit requirements: inferring them imports the model in a subprocess (slow).
-        pip_requirements=["scikit-learn==1.9.1", "xgboost==3.2.0", "pandas==3.1.1"],
-        # MLflow serialises with skops, which refuses types it does not know; these are the
-        # estimator classes this very build just trained, so trusting them is sound.
-        skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(served)),
-    )
-    (dest / "feature_importance.json").write_text(
-        json.dumps(dict(trained.feature_importance), indent=2), encoding="utf-8")
-
-
-def _scores(trained: models.TrainedModel, features: pd.DataFrame) -> Any:
-    """What the model serves: the positive-class probability for classifiers."""
-    if trained.spec.task == "classification":
-        return trained.pipeline.predict_proba(features)[:, 1].astype(float)
-    return trained.pipeline.predict(features).astype(float)
-
-
 def _score_logs(trained: models.TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.assign(prediction=_scores(trained, frame[list(trained.spec.features)]))
+    return frame.assign(
+        prediction=trainer.served_scores(trained, frame[list(trained.spec.features)]))
 
 
 def _model_row(spec: models.ModelSpec, table: str, now: object) -> dict[str, object]:

@@ -17,6 +17,10 @@ Policy file (every key optional; unknown keys are an error naming the file and k
     min_rows = 500
     [models.demand_forecast.features.price]
     psi_drift = 0.3
+    [response]                 # any ResponseRule field: the drift response's gates
+    min_rows = 2000
+    [models.demand_forecast.response]
+    max_regression = 0.0
 """
 
 from __future__ import annotations
@@ -85,6 +89,33 @@ class DatasetRule:
 
 
 @dataclass(frozen=True)
+class ResponseRule:
+    """Gates of the drift response (refresh validation and candidate qualification).
+
+    Attributes:
+        min_rows: A candidate training set needs at least this many labelled rows.
+        min_recent_rows: ... and at least this many labelled rows from the drifted period
+            (the incident's first window up to the cut-off), or retraining learns nothing new.
+        min_label_coverage: Share of the drifted period's inference rows that must carry a
+            label; below it the labels are too incomplete to train on.
+        max_null_rate: Largest null rate any feature may have in the candidate training set.
+        holdout_days: The harness holds out the newest this many labelled days; the candidate
+            trains only on rows dated before them (the cut-off), so nothing leaks.
+        min_holdout_rows: The holdout needs this many labelled rows to judge anything.
+        max_regression: The candidate qualifies when its primary metric is no worse than the
+            champion's by more than this share (0.02 = 2% worse at most).
+    """
+
+    min_rows: int = 1000
+    min_recent_rows: int = 200
+    min_label_coverage: float = 0.8
+    max_null_rate: float = 0.5
+    holdout_days: int = 7
+    min_holdout_rows: int = 200
+    max_regression: float = 0.02
+
+
+@dataclass(frozen=True)
 class Policy:
     """Resolved thresholds for every model and feature."""
 
@@ -93,13 +124,20 @@ class Policy:
     models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = "built-in defaults"
     features: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    response: ResponseRule = field(default_factory=ResponseRule)
+    model_response: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def response_for(self, model: str) -> ResponseRule:
+        """The response gates for ``model``: ``[response]`` then ``[models.<m>.response]``."""
+        overrides = self.model_response.get(model, {})
+        return dataclasses.replace(self.response, **overrides) if overrides else self.response
 
     def thresholds(self, model: str | None, feature: str) -> Thresholds:
         """Thresholds for one feature: defaults, then ``[features.<f>]``, then the model's
         overrides, then the model's own feature overrides."""
         spec = self.models.get(model or "", {})
         merged = dict(self.features.get(feature, {}))
-        merged.update({k: v for k, v in spec.items() if k != "features"})
+        merged.update({k: v for k, v in spec.items() if k not in ("features", "response")})
         merged.update(spec.get("features", {}).get(feature, {}))
         return dataclasses.replace(self.defaults, **merged) if merged else self.defaults
 
@@ -153,10 +191,10 @@ def load_policy(path: Path | None) -> Policy:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: not valid TOML ({exc})"]) from exc
     src, problems = str(path), []
-    unknown = sorted(set(data) - {"defaults", "dataset", "models", "features"})
+    unknown = sorted(set(data) - {"defaults", "dataset", "models", "features", "response"})
     if unknown:
         problems.append(f"{src}: unknown section(s) {', '.join(unknown)} "
-                        "(known: defaults, dataset, features, models)")
+                        "(known: defaults, dataset, features, models, response)")
     defaults = _check(data.get("defaults", {}), Thresholds, "defaults", src, problems)
     dataset = _check(data.get("dataset", {}), DatasetRule, "dataset", src, problems)
     features = {
@@ -164,13 +202,18 @@ def load_policy(path: Path | None) -> Policy:
         for name, values in _tables(data.get("features", {}), "features", src,
                                     problems).items()
     }
+    response = _check(data.get("response", {}), ResponseRule, "response", src, problems)
     models: dict[str, dict[str, Any]] = {}
+    model_response: dict[str, dict[str, Any]] = {}
     for model, spec in _tables(data.get("models", {}), "models", src, problems).items():
         if not isinstance(spec, Mapping):
             problems.append(f"{src}: models.{model} must be a table")
             continue
-        overrides = _check({k: v for k, v in spec.items() if k != "features"}, Thresholds,
-                           f"models.{model}", src, problems)
+        overrides = _check({k: v for k, v in spec.items() if k not in ("features", "response")},
+                           Thresholds, f"models.{model}", src, problems)
+        if "response" in spec:
+            model_response[model] = _check(spec["response"], ResponseRule,
+                                           f"models.{model}.response", src, problems)
         overrides["features"] = {
             name: _check(values, Thresholds, f"models.{model}.features.{name}", src, problems)
             for name, values in _tables(spec.get("features", {}), f"models.{model}.features",
@@ -179,4 +222,5 @@ def load_policy(path: Path | None) -> Policy:
         models[model] = overrides
     if problems:
         raise ConfigError(problems, hint="see the policy format in docs/drift.md")
-    return Policy(Thresholds(**defaults), DatasetRule(**dataset), models, src, features)
+    return Policy(Thresholds(**defaults), DatasetRule(**dataset), models, src, features,
+                  ResponseRule(**response), model_response)

@@ -125,3 +125,47 @@ CREATE TABLE IF NOT EXISTS governance.drift_windows (
   policy STRING NOT NULL,
   computed_at TIMESTAMP_NTZ NOT NULL
 );
+
+-- The drift response per incident (uat only): the last completed step, the artefacts each step
+-- produced, the last failure, and a lease so two runners never work on one incident at once.
+-- step: started -> refresh_staged -> candidate_trained -> candidate_evaluated
+--       -> approval_requested | not_qualified
+CREATE TABLE IF NOT EXISTS governance.responses (
+  incident_id STRING NOT NULL,
+  model_name STRING NOT NULL,
+  champion_version STRING NOT NULL,
+  step STRING NOT NULL,
+  failed_step STRING,
+  problems STRING NOT NULL,
+  requested_by STRING NOT NULL,
+  cutoff DATE,
+  dataset_table STRING,
+  dataset_digest STRING,
+  dataset_rows BIGINT,
+  holdout_table STRING,
+  holdout_digest STRING,
+  candidate_version STRING,
+  candidate_run_id STRING,
+  approval_id STRING,
+  lease_owner STRING,
+  lease_until TIMESTAMP_NTZ,
+  started_at TIMESTAMP_NTZ NOT NULL,
+  updated_at TIMESTAMP_NTZ NOT NULL
+);
+
+-- One row per model evaluated by a harness for an incident: champion and candidate, same rows.
+CREATE TABLE IF NOT EXISTS governance.evaluations (
+  incident_id STRING NOT NULL,
+  model_name STRING NOT NULL,
+  role STRING NOT NULL,
+  environment STRING NOT NULL,
+  model_version STRING NOT NULL,
+  harness STRING NOT NULL,
+  harness_version STRING NOT NULL,
+  holdout_table STRING NOT NULL,
+  holdout_digest STRING NOT NULL,
+  n_rows BIGINT NOT NULL,
+  metrics STRING NOT NULL,
+  mlflow_run_id STRING NOT NULL,
+  evaluated_at TIMESTAMP_NTZ NOT NULL
+);

@@ -1,0 +1,8 @@
+-- One approval request.
+-- params: approval_id
+-- returns: approval_id, model_name, candidate_version, champion_version, incident_id, state,
+--         requested_by, requested_at, decided_by, decided_at, comment, detail, updated_at
+SELECT approval_id, model_name, candidate_version, champion_version, incident_id, state,
+       requested_by, requested_at, decided_by, decided_at, comment, detail, updated_at
+FROM governance.approvals
+WHERE approval_id = :approval_id
