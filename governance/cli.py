@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from governance import ledger
+from governance import cli_response, ledger
 from governance.errors import GovernanceError
 from governance.settings import describe, env_name, load_settings
 from governance.warehouse import open_warehouse
@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     mrun.add_argument("--model", help="only this model")
     mrun.add_argument("--window", type=_day, help="a day inside the window to check")
     mrun.add_argument("--policy", type=Path, help="TOML thresholds")
+    mrun.add_argument("--no-response", action="store_true",
+                      help="do not start the drift response for incidents this run opens")
     mfill = mon_sub.add_parser("backfill", help="check every complete window since a date")
     mfill.add_argument("--since", type=_day, required=True)
     mfill.add_argument("--model", help="only this model")
@@ -70,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     mwatch.add_argument("--every", type=_every, default="15m", help="e.g. 30s, 15m, 1h, 1d")
     mwatch.add_argument("--max-runs", type=int, help="stop after this many runs")
     mwatch.add_argument("--policy", type=Path, help="TOML thresholds")
+    mwatch.add_argument("--no-response", action="store_true",
+                        help="do not start the drift response for incidents it opens")
+    cli_response.add_parser(sub)
 
     conf = sub.add_parser("settings", help="print every setting with its value and doc")
     conf.add_argument("--markdown", action="store_true",
@@ -117,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _drift_compare(args)
         if args.command == "monitor":
             return _monitor(args)
+        if args.command == "response":
+            return cli_response.main(args)
         return _settings(markdown=args.markdown)
     except GovernanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -187,16 +194,25 @@ def _monitor(args: argparse.Namespace) -> int:
             incident = f"  no new incident ({o.incident_action})"
         print(f"{o.model:<20} {span}  {o.verdict}{extra}{incident}")
 
+    def opened(outcomes: list[monitor.WindowOutcome]) -> list[str]:
+        return [o.incident_id for o in outcomes if o.incident_action == "opened" and o.incident_id]
+
     if args.monitor_command == "watch":
+        code = EXIT_OK
         for outcomes in monitor.watch(warehouse, policy, args.every, max_runs=args.max_runs):
             for outcome in outcomes:
                 show(outcome)
             sys.stdout.flush()
-        return EXIT_OK
+            code = max(code, cli_response.after_monitor(
+                warehouse, opened(outcomes), policy, enabled=not args.no_response))
+        return code
     if args.monitor_command == "run":
-        monitor.run(warehouse, policy, model=args.model, window=args.window, progress=show)
-    else:
-        monitor.run(warehouse, policy, model=args.model, since=args.since, progress=show)
+        outcomes = monitor.run(warehouse, policy, model=args.model, window=args.window,
+                               progress=show)
+        return cli_response.after_monitor(warehouse, opened(outcomes), policy,
+                                          enabled=not args.no_response)
+    # A backfill replays history: its incidents are answered by `response run` on purpose.
+    monitor.run(warehouse, policy, model=args.model, since=args.since, progress=show)
     return EXIT_OK
 
 

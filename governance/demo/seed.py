@@ -74,10 +74,12 @@ def inference_table(name: str) -> str:
 
 
 def is_seeded(warehouse: Warehouse) -> bool:
-    """True when the workspace holds a completed demo build."""
+    """True when the workspace holds a completed demo build of the current schema."""
     try:
         with warehouse.session() as session:
-            return bool(ledger.latest_by_type(session, "demo_seeded"))
+            # A workspace from an older schema lacks tables today's code needs: rebuild it.
+            return (schema.schema_version(session) == schema.SCHEMA_VERSION
+                    and bool(ledger.latest_by_type(session, "demo_seeded")))
     except GovernanceError:
         return False
 
@@ -97,7 +99,7 @@ def seed(settings: Settings, *, reset: bool = False, progress: Progress = log.in
     if not reset and settings.duckdb_dir.exists():
         if is_seeded(open_warehouse(settings, create=True)):
             return SeedReport(False, time.monotonic() - started, {}, {})
-        progress("found an incomplete workspace: rebuilding it")
+        progress("found an incomplete or older workspace: rebuilding it")
     release_local_stores(settings)
     for folder in (settings.duckdb_dir, settings.mlflow_dir):
         shutil.rmtree(folder, ignore_errors=True)

@@ -84,9 +84,9 @@ class Run:
     cache: dict[str, Any] = field(default_factory=dict)
 
 
-_NEXT = {"started": ("refresh", steps.refresh), "refresh_staged": ("train", steps.train),
-         "candidate_trained": ("evaluate", steps.evaluate),
-         "candidate_evaluated": ("request", steps.request)}
+# Looked up by name at run time, so a test can replace one step with a failing one.
+_NEXT = {"started": "refresh", "refresh_staged": "train", "candidate_trained": "evaluate",
+         "candidate_evaluated": "request"}
 
 
 def respond(warehouse: Warehouse, uat: Registry, prod: Registry, incident_id: str, *,
@@ -123,9 +123,9 @@ def respond(warehouse: Warehouse, uat: Registry, prod: Registry, incident_id: st
         with tempfile.TemporaryDirectory(prefix="driftgate-response-") as tmp:
             run = Run(warehouse, uat, prod, policy, incident, model, Path(tmp), progress)
             while not current.done and failed is None:
-                name, step = _NEXT[current.step]
+                name = _NEXT[current.step]
                 progress(f"{incident_id}: {name} ...")
-                current, failed = _attempt(run, current, name, step)
+                current, failed = _attempt(run, current, name, getattr(steps, name))
                 progress(f"{incident_id}: {_describe(current, failed)}")
     finally:
         with warehouse.session() as session:

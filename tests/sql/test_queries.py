@@ -19,6 +19,7 @@ from governance.warehouse import open_warehouse
 
 NOW = datetime(2026, 11, 1, 12, 0, 0)
 LOG = "prod.inference.demand_forecast"
+INCIDENT = "INC-demand_forecast-20261005"
 WINDOW = {"start": date(2026, 10, 5), "end": date(2026, 10, 11)}
 LINEAGE = {
     "entity_type": "JOB", "entity_id": "job-1", "entity_run_id": "run-1",
@@ -84,6 +85,40 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "incidents/update_window": {"incident_id": "INC-x", "updated_at": NOW,
                                 "last_window": date(2026, 10, 11), "score": 1.0,
                                 "drifted_features": "[]"},
+    "incidents/get": {"incident_id": INCIDENT},
+    "incidents/set_status": {"incident_id": INCIDENT, "status": "open", "updated_at": NOW},
+    "lineage/upstream": {"target": "uat.training.demand_forecast_v1"},
+    "response/get": {"incident_id": INCIDENT},
+    "response/start": {"incident_id": "INC-x", "model_name": "m", "champion_version": "1",
+                       "requested_by": "system:test", "lease_owner": "o", "lease_until": NOW,
+                       "now": NOW},
+    "response/claim": {"incident_id": INCIDENT, "lease_owner": "o", "lease_until": NOW,
+                       "now": NOW},
+    "response/release": {"incident_id": INCIDENT, "lease_owner": "o"},
+    "response/record_step": {
+        "incident_id": INCIDENT, "step": "refresh_staged", "failed_step": None,
+        "problems": "[]", "cutoff": date(2026, 10, 18), "dataset_table": None,
+        "dataset_digest": None, "dataset_rows": None, "holdout_table": None,
+        "holdout_digest": None, "candidate_version": None, "candidate_run_id": None,
+        "approval_id": None, "now": NOW,
+    },
+    "response/dataset_count": {"model_name": "demand_forecast"},
+    "response/source_rows": {"tbl": LOG, "start": date(2026, 10, 5), "cutoff": date(2026, 10, 11)},
+    "response/last_label_day": {"tbl": LOG, "until": date(2026, 11, 1)},
+    "response/read_table": {"tbl": "uat.training.demand_forecast_v1"},
+    "evaluations/insert": {
+        "incident_id": INCIDENT, "model_name": "m", "role": "champion", "environment": "prod",
+        "model_version": "1", "harness": "m-harness", "harness_version": "1",
+        "holdout_table": "uat.evaluation.x", "holdout_digest": "d", "n_rows": 1,
+        "metrics": "{}", "mlflow_run_id": "r", "evaluated_at": NOW,
+    },
+    "evaluations/for_incident": {"incident_id": INCIDENT},
+    "approvals/get": {"approval_id": "APR-demand_forecast-20261005"},
+    "approvals/insert": {
+        "approval_id": "APR-x", "model_name": "m", "candidate_version": "2",
+        "champion_version": "1", "incident_id": "INC-x", "state": "pending",
+        "requested_by": "system:test", "requested_at": NOW, "detail": "{}",
+    },
     "baselines/for_version": {"model_name": "demand_forecast", "model_version": "1"},
     "baselines/insert": {
         "model_name": "m", "model_version": "1", "run_id": "r", "feature": "f",

@@ -79,7 +79,7 @@ def test_prod_champion_carries_exactly_the_provenance_tags(
 ) -> None:
     """Approval id, source URI/env/run, digest of both copies and the ledger entry's hash."""
     champion = demo_regs["prod"].champion(name)
-    (source,) = demo_regs["uat"].versions(name)
+    source = demo_regs["uat"].model_version(name, "1")
     assert champion is not None
 
     tags = dict(champion.tags)
@@ -97,7 +97,7 @@ def test_prod_champion_carries_exactly_the_provenance_tags(
 @pytest.mark.parametrize("name", MODELS)
 def test_uat_tags_are_not_carried_to_prod(name: str, demo_regs: dict[str, Registry]) -> None:
     """The UAT version's own tags (e.g. the dataset digest) stay in UAT."""
-    (source,) = demo_regs["uat"].versions(name)
+    source = demo_regs["uat"].model_version(name, "1")
     champion = demo_regs["prod"].champion(name)
     assert champion is not None
 
@@ -111,7 +111,7 @@ def test_ledger_entry_describes_the_promotion(
 ) -> None:
     """The model_promoted payload names both versions, the runs, the approval and the digest."""
     champion = demo_regs["prod"].champion(name)
-    (source,) = demo_regs["uat"].versions(name)
+    source = demo_regs["uat"].model_version(name, "1")
     assert champion is not None
     entry = promoted[name]
 
@@ -135,7 +135,7 @@ def test_prod_copy_was_logged_by_a_finished_promotion_run(
     """The prod version comes from a FINISHED run in the promotions experiment, tagged too."""
     prod = demo_regs["prod"]
     champion = prod.champion(name)
-    (source,) = demo_regs["uat"].versions(name)
+    source = demo_regs["uat"].model_version(name, "1")
     assert champion is not None
 
     run = prod.run(str(champion.run_id))

@@ -191,10 +191,10 @@ def test_reads_list_models_champions_versions_and_runs(demo_regs: dict[str, Regi
 
 
 def test_uat_run_carries_params_metrics_and_dataset_input(demo_regs: dict[str, Registry]) -> None:
-    """The UAT training run of each model has params, metrics and a training dataset input."""
+    """The UAT training run of each model's v1 has params, metrics and a training dataset."""
     uat = demo_regs["uat"]
     for name in MODELS:
-        (version,) = uat.versions(name)
+        version = uat.model_version(name, "1")
         run = uat.run(str(version.run_id))
         assert {"algorithm", "features", "seed"} <= set(run.data.params)
         assert any(k.startswith("importance.") for k in run.data.metrics)

@@ -138,7 +138,8 @@ def test_demo_stores_one_profile_row_per_model_version_feature(demo_settings: Se
 def test_demo_edges_equal_numpy_deciles_of_the_training_table(demo_settings: Settings) -> None:
     """Every stored numeric edge list = np.unique(np.quantile(training column, deciles))."""
     rows = read_demo(demo_settings, "SELECT model_name, feature, profile FROM "
-                                    "governance.model_baselines WHERE feature_type = 'numeric'")
+                                    "governance.model_baselines WHERE feature_type = 'numeric' "
+                                    "AND model_version = '1'")
     assert len(rows) >= 10
     for model, feature, doc in rows:
         ((values,),) = [read_demo(demo_settings, f'SELECT list(CAST("{feature}" AS DOUBLE)) '
@@ -152,7 +153,7 @@ def test_monitor_bins_every_window_on_the_frozen_edges(demo_settings: Settings) 
     """Each stored numeric window result was binned on its profile's edges (bins never move)."""
     edges = {(m, f): json.loads(doc)["edges"] for m, f, doc in read_demo(
         demo_settings, "SELECT model_name, feature, profile FROM governance.model_baselines "
-                       "WHERE feature_type = 'numeric'")}
+                       "WHERE feature_type = 'numeric' AND model_version = '1'")}
     results = read_demo(demo_settings, "SELECT model_name, feature, window_start, tests FROM "
                                        "governance.drift_results WHERE feature_type = 'numeric'")
     assert len(results) == 8 * len(edges)
@@ -163,16 +164,17 @@ def test_monitor_bins_every_window_on_the_frozen_edges(demo_settings: Settings) 
 
 
 def test_demo_profile_is_logged_to_the_training_run(demo_settings: Settings) -> None:
-    """baseline_profile.json in each training run's artifacts equals the stored profile."""
-    runs = read_demo(demo_settings, "SELECT DISTINCT model_name, run_id FROM "
+    """baseline_profile.json in each training run's artifacts equals the stored profile: the
+    three v1 runs and the two drift candidates'."""
+    runs = read_demo(demo_settings, "SELECT DISTINCT run_id, run_id FROM "
                                     "governance.model_baselines")
-    assert 3 == len(runs)
-    for model, run_id in runs:
+    assert 5 == len(runs)
+    for run_id, _ in runs:
         (artifact,) = (demo_settings.home / "mlflow").rglob(f"{run_id}/**/baseline_profile.json")
         logged = {p["feature"]: p for p in json.loads(artifact.read_text(encoding="utf-8"))}
         stored = {f: json.loads(doc) for f, doc in read_demo(
             demo_settings, "SELECT feature, profile FROM governance.model_baselines "
-                           "WHERE model_name = ?", [model])}
+                           "WHERE run_id = ?", [run_id])}
         assert stored == logged
 
 
