@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from app import components, figures, resources, tables
+from app import components, figures, resources, response_panel, tables
 from governance.drift import explore
 from governance.drift.engine import DatasetResult, FeatureResult
 from governance.errors import GovernanceError
@@ -54,6 +54,8 @@ start: date = pick_window.selectbox(
     format_func=lambda d: tables.window_label(explore.window_of(summaries, d), d, ends[d]))
 window, summary = (start, ends[start]), explore.window_of(summaries, start)
 stored = [s.result for s in read(lambda s: explore.feature_results(s, model, start))]
+
+response_panel.render(model)
 
 verdict, drifted, worst, check = st.columns([1, 1, 1, 1.4], vertical_alignment="bottom")
 if summary:

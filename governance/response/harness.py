@@ -128,9 +128,9 @@ def qualify(harness: Harness, champion: Mapping[str, float], candidate: Mapping[
                        "on this holdout, so the two cannot be compared", math.nan)
     sign = 1.0 if HIGHER_IS_BETTER[metric] else -1.0
     change = sign * (new - old) / abs(old) if old else sign * (new - old)
-    words = f"{metric} {new:.4g} vs champion {old:.4g} ({change:+.1%} better)"
+    words = (f"{metric} {new:.4g} vs champion {old:.4g} "
+             f"({abs(change):.1%} {'better' if change >= 0 else 'worse'})")
+    allowed = f"response.max_regression allows at most {rule.max_regression:.0%} worse"
     if change >= -rule.max_regression:
-        return Verdict(True, f"{words}: within the policy's {rule.max_regression:.0%} "
-                       "allowed regression", change)
-    return Verdict(False, f"{words}: worse than the policy allows "
-                   f"(response.max_regression {rule.max_regression:.0%})", change)
+        return Verdict(True, f"qualifies: {words}; {allowed}", change)
+    return Verdict(False, f"does not qualify: {words}; {allowed}", change)

@@ -31,7 +31,8 @@ def test_overview_shows_champions_windows_and_ledger(demo_env: Settings) -> None
     assert {"yes"} == set(prod["ledger agrees"])
     incidents = at.dataframe[2].value
     assert {"demand_forecast", "basket_propensity"} == set(incidents["model"])
-    assert {"open"} == set(incidents["status"])
+    # the demo answered both incidents: a candidate waits for approval on each
+    assert {"awaiting_approval"} == set(incidents["status"])
     assert "region" in " ".join(incidents["drifted features"])
     windows = at.dataframe[3].value
     assert (windows["rows"] > 0).all()
