@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     mrun.add_argument("--window", type=_day, help="a day inside the window to check")
     mrun.add_argument("--policy", type=Path, help="TOML thresholds")
     mrun.add_argument("--no-response", action="store_true",
-                      help="do not start the drift response for incidents this run opens")
+                      help="do not start (or retry) drift responses after this run")
     mfill = mon_sub.add_parser("backfill", help="check every complete window since a date")
     mfill.add_argument("--since", type=_day, required=True)
     mfill.add_argument("--model", help="only this model")
@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     mwatch.add_argument("--max-runs", type=int, help="stop after this many runs")
     mwatch.add_argument("--policy", type=Path, help="TOML thresholds")
     mwatch.add_argument("--no-response", action="store_true",
-                        help="do not start the drift response for incidents it opens")
+                        help="do not start (or retry) drift responses after each run")
     cli_response.add_parser(sub)
 
     conf = sub.add_parser("settings", help="print every setting with its value and doc")
@@ -194,8 +194,8 @@ def _monitor(args: argparse.Namespace) -> int:
             incident = f"  no new incident ({o.incident_action})"
         print(f"{o.model:<20} {span}  {o.verdict}{extra}{incident}")
 
-    def opened(outcomes: list[monitor.WindowOutcome]) -> list[str]:
-        return [o.incident_id for o in outcomes if o.incident_action == "opened" and o.incident_id]
+    def checked(outcomes: list[monitor.WindowOutcome]) -> bool:
+        return any(o.checked for o in outcomes)
 
     if args.monitor_command == "watch":
         code = EXIT_OK
@@ -204,12 +204,12 @@ def _monitor(args: argparse.Namespace) -> int:
                 show(outcome)
             sys.stdout.flush()
             code = max(code, cli_response.after_monitor(
-                warehouse, opened(outcomes), policy, enabled=not args.no_response))
+                warehouse, checked(outcomes), policy, enabled=not args.no_response))
         return code
     if args.monitor_command == "run":
         outcomes = monitor.run(warehouse, policy, model=args.model, window=args.window,
                                progress=show)
-        return cli_response.after_monitor(warehouse, opened(outcomes), policy,
+        return cli_response.after_monitor(warehouse, checked(outcomes), policy,
                                           enabled=not args.no_response)
     # A backfill replays history: its incidents are answered by `response run` on purpose.
     monitor.run(warehouse, policy, model=args.model, since=args.since, progress=show)

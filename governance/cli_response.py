@@ -80,10 +80,16 @@ def main(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def after_monitor(warehouse: Warehouse, opened: list[str], policy: Any, *,
+def after_monitor(warehouse: Warehouse, checked_new_window: bool, policy: Any, *,
                   enabled: bool) -> int:
-    """The monitor's automatic hand-off: answer the incidents it just opened."""
-    if not enabled or not opened:
+    """The monitor's automatic hand-off, after it stored at least one new window: answer new
+    incidents, and retry refreshes that were waiting for labels (see ``unfinished``)."""
+    from governance.response import pipeline
+
+    if not enabled or not checked_new_window:
         return EXIT_OK
-    print(f"drift response for {len(opened)} new incident(s):", flush=True)
-    return respond(warehouse, opened, policy)
+    waiting = pipeline.unfinished(warehouse, automatic=True)
+    if not waiting:
+        return EXIT_OK
+    print(f"drift response for {len(waiting)} incident(s):", flush=True)
+    return respond(warehouse, waiting, policy)

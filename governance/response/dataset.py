@@ -170,7 +170,13 @@ def stage(p: Plan, *, features: pd.DataFrame, log: pd.DataFrame,
     if len(dataset) < rule.min_rows:
         problems.append(f"{len(dataset)} labelled training rows, the policy needs at least "
                         f"{rule.min_rows} (response.min_rows)")
-    if n_period == 0:
+    if p.drift_start > p.cutoff:
+        problems.append(f"{p.inference_table}: waiting for labels: the drift began "
+                        f"{p.drift_start}, labels reach {p.holdout[1]} and the newest "
+                        f"{(p.holdout[1] - p.holdout[0]).days + 1} labelled days are the "
+                        "holdout, so no labelled drifted row is left to train on; the monitor "
+                        "retries when it checks the next window")
+    elif n_period == 0:
         problems.append(f"{p.inference_table}: no inference rows between {p.drift_start} and "
                         f"{p.cutoff} (the drifted period before the holdout)")
     elif coverage < rule.min_label_coverage:

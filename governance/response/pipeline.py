@@ -203,10 +203,23 @@ def respond_to(warehouse: Warehouse, uat: Registry, prod: Registry, incident_ids
             for i in incident_ids]
 
 
-def unfinished(warehouse: Warehouse) -> list[str]:
-    """Open incidents whose response has not reached a final step, oldest first."""
+def unfinished(warehouse: Warehouse, *, automatic: bool = False) -> list[str]:
+    """Open incidents whose response has not reached a final step, oldest first.
+
+    With ``automatic`` (the monitor's hand-off), only incidents whose response never started
+    or stopped at the refresh: a refresh usually fails for want of labels from the drifted
+    period, which arrive with later windows. Training or evaluation failures wait for a person
+    (``response run`` or the drift page), so a deterministic failure is not retried forever.
+    """
     with warehouse.session() as session:
-        done = {r.incident_id for r in state.all_responses(session) if r.done}
+        responses = {r.incident_id: r for r in state.all_responses(session)}
         rows = session.fetch_rows("incidents/list")
-    return [r["incident_id"] for r in reversed(rows)
-            if r["incident_id"] not in done and r["status"] not in CLOSED]
+    out = []
+    for row in reversed(rows):
+        r = responses.get(row["incident_id"])
+        if row["status"] in CLOSED or (r is not None and r.done):
+            continue
+        if automatic and r is not None and r.step != "started":
+            continue
+        out.append(row["incident_id"])
+    return out
