@@ -42,3 +42,16 @@ def test_pages_hold_no_sql() -> None:
         if any(k in path.read_text(encoding="utf-8") for k in keywords)
     ]
     assert [] == offenders
+
+
+def test_response_policy_defaults_are_documented() -> None:
+    """docs/response.md's [response] table lists every ResponseRule field with its default."""
+    import dataclasses
+    import re
+
+    from governance.drift.policy import ResponseRule
+
+    text = (ROOT / "docs" / "response.md").read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\| `(\w+)` \| ([\d.]+) \|", text, flags=re.MULTILINE))
+    expected = {f.name: str(f.default) for f in dataclasses.fields(ResponseRule)}
+    assert expected == documented
