@@ -61,7 +61,7 @@ def plan(model: str, incident_id: str, *, feature_table: str, inference_table: s
     incident id looks like.
     """
     slug = incident_id.removeprefix(f"INC-{model}-")
-    slug = "".join(c if c.isalnum() else "_" for c in slug).lower()
+    slug = "".join(c if c.isascii() and c.isalnum() else "_" for c in slug).lower()
     holdout_start = last_label_day - timedelta(days=rule.holdout_days - 1)
     return Plan(
         model=model, incident_id=incident_id, feature_table=feature_table,
@@ -215,16 +215,19 @@ def _align_target(dataset: pd.DataFrame, dtype: Any,
                             "inference labels have fractions")
         else:
             dataset = dataset.assign(**{target: values.astype(np.int64)})
+    else:
+        dataset = dataset.assign(**{target: values})
     return dataset, problems
 
 
 def _key_problems(dataset: pd.DataFrame, holdout: pd.DataFrame) -> list[str]:
     problems = []
-    dupes = dataset[KEY][dataset[KEY].duplicated(keep=False)]
-    if len(dupes):
-        examples = ", ".join(repr(k) for k in dupes.drop_duplicates().head(3))
-        problems.append(f"{dupes.nunique()} duplicate keys in the candidate training set "
-                        f"({KEY} {examples})")
+    for what, frame in (("candidate training set", dataset), ("holdout", holdout)):
+        dupes = frame[KEY][frame[KEY].duplicated(keep=False)]
+        if len(dupes):
+            examples = ", ".join(repr(k) for k in dupes.drop_duplicates().head(3))
+            problems.append(f"{dupes.nunique()} duplicate keys in the {what} "
+                            f"({KEY} {examples})")
     shared = set(dataset[KEY]) & set(holdout[KEY])
     if shared:
         example = ", ".join(repr(k) for k in sorted(shared)[:3])

@@ -11,6 +11,7 @@ signature (exactly what serving does); metrics are :func:`governance.demo.models
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +103,17 @@ def evaluate(harness: Harness, model_dir: Path, holdout: pd.DataFrame,
     return score(harness.task, rows[target].to_numpy(dtype=np.float64), pred)
 
 
+#: Relative slack at the boundary: 1.02 vs 1.00 is "2% worse" in words but
+#: -0.020000000000000018 in floating point, and the rule must mean what its sentence says.
+BOUNDARY_REL_TOL = 4 * sys.float_info.epsilon
+
+
+def within(change: float, max_regression: float) -> bool:
+    """True when a signed relative change (positive = better) is allowed by the rule."""
+    return change >= -max_regression or math.isclose(change, -max_regression,
+                                                     rel_tol=BOUNDARY_REL_TOL)
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Whether a candidate qualifies for an approval request.
@@ -131,6 +143,6 @@ def qualify(harness: Harness, champion: Mapping[str, float], candidate: Mapping[
     words = (f"{metric} {new:.4g} vs champion {old:.4g} "
              f"({abs(change):.1%} {'better' if change >= 0 else 'worse'})")
     allowed = f"response.max_regression allows at most {rule.max_regression:.0%} worse"
-    if change >= -rule.max_regression:
+    if within(change, rule.max_regression):
         return Verdict(True, f"qualifies: {words}; {allowed}", change)
     return Verdict(False, f"does not qualify: {words}; {allowed}", change)

@@ -114,6 +114,9 @@ def respond(warehouse: Warehouse, uat: Registry, prod: Registry, incident_id: st
     owner = state.new_owner()
     with warehouse.session() as session:
         incident = _incident(session, incident_id)
+        if incident["status"] in CLOSED:
+            raise DataError(f"incident {incident_id} is {incident['status']}: there is nothing "
+                            "to respond to", hint="only open incidents get a candidate")
         model = _model(session, incident["model_name"])
         current = state.claim(session, incident_id=incident_id, model=incident["model_name"],
                               champion_version=str(model["prod_version"]),
@@ -121,7 +124,8 @@ def respond(warehouse: Warehouse, uat: Registry, prod: Registry, incident_id: st
     failed: str | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="driftgate-response-") as tmp:
-            run = Run(warehouse, uat, prod, policy, incident, model, Path(tmp), progress)
+            run = Run(warehouse, uat, prod, policy, incident, model, Path(tmp), progress,
+                      {"champion_version": current.champion_version})
             while not current.done and failed is None:
                 name = _NEXT[current.step]
                 progress(f"{incident_id}: {name} ...")

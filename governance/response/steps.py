@@ -51,7 +51,8 @@ def _day(value: date | datetime) -> date:
 def _champion_dir(run: Run) -> Path:
     """The prod champion's model files (read from prod; cached for the run)."""
     if "champion_dir" not in run.cache:
-        version = str(run.model["prod_version"])
+        # The champion recorded when the response started, even if prod moved on since.
+        version = str(run.cache["champion_version"])
         run.cache["champion_dir"] = run.prod.download_model(
             run.model["model_name"], version, run.workdir / f"champion-v{version}")
     return Path(run.cache["champion_dir"])
@@ -172,7 +173,10 @@ def train(run: Run, current: Response) -> Response:
     with run.warehouse.session() as session:
         frame = _read_staged(session, str(current.dataset_table), current.dataset_digest)
         _, pipeline_run = _sources(session, run)
-    existing = run.uat.versions_tagged(name, "driftgate.incident_id", current.incident_id)
+    # Only a version trained on exactly this staged set may be adopted.
+    existing = [v for v in run.uat.versions_tagged(name, "driftgate.incident_id",
+                                                   current.incident_id)
+                if v.tags.get("driftgate.dataset_digest") == current.dataset_digest]
     if existing:  # registered before a crash: adopt it rather than train a second candidate
         version, run_id = str(existing[-1].version), str(existing[-1].run_id)
         metrics = run.uat.run(run_id).data.metrics
