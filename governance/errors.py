@@ -13,7 +13,9 @@ as a real bug::
     ├── BackendUnavailable       the warehouse or MLflow store cannot be reached
     ├── LedgerError              the audit ledger could not be written or read
     ├── EnvironmentViolation     a write to prod from a path that may not write prod
-    └── DataError                input data is unusable (names file, column, value)
+    ├── DataError                input data is unusable (names file, column, value)
+    ├── AccessDenied             no (valid) identity, or the role / independence is missing
+    └── DecisionConflict         an approval request was already decided or has changed
 """
 
 from __future__ import annotations
@@ -99,3 +101,11 @@ class EnvironmentViolation(GovernanceError):
 
 class DataError(GovernanceError):
     """Input data is unusable; the message names the file, column and value."""
+
+
+class AccessDenied(GovernanceError):
+    """The identity is missing, expired, or lacks the role or independence an action needs."""
+
+
+class DecisionConflict(GovernanceError):
+    """The approval request is no longer in a state that allows this decision."""

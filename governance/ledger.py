@@ -241,6 +241,12 @@ def entries(
         yield _readable(row)
 
 
+def entry(session: Session, seq: int) -> LedgerEntry | None:
+    """The entry with sequence number ``seq``, or ``None``."""
+    rows = list(session.iterate("ledger/by_seq", {"seq": seq}))
+    return _readable(rows[0]) if rows else None
+
+
 def latest_by_type(session: Session, event_type: str) -> dict[str, LedgerEntry]:
     """Return the newest entry of ``event_type`` for each subject."""
     return {

@@ -7,8 +7,8 @@ id, source model URI, source run id and ledger hash (UAT tags are not carried ov
 copy's digest, and move the ``champion`` alias last. The job writes ``model_promoted`` to the
 ledger after the alias moved.
 
-Today's callers are the demo's bootstrap promotions; the sign-off flow (approvals, four-eyes,
-Databricks Jobs) builds on :func:`promote`.
+Callers: the demo's bootstrap promotions and :mod:`governance.promotion_job`, which runs it for
+a signed approval.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from governance import envguard, ledger
 from governance.errors import GovernanceError
@@ -48,6 +49,39 @@ class PromotionFailed(GovernanceError):
     """The copy could not be completed or verified; prod's champion was not moved."""
 
 
+def _copy(prod: Registry, local: Path, model_name: str, uat_version: str, approval_id: str,
+          source_uri: str, source_run_id: str, digest: str, tmp: Path) -> tuple[Any, str]:
+    """Copy the files into a new prod version, or reuse the verified copy an earlier attempt
+    with the same approval left (a retry never leaves two copies behind)."""
+    for earlier in prod.versions_tagged(model_name, "driftgate.approval_id", approval_id):
+        if earlier.tags.get("driftgate.model_digest") == digest:
+            return earlier, str(earlier.run_id)
+    run_id = prod.start_run(
+        PROMOTION_EXPERIMENT,
+        f"promote-{model_name}-v{uat_version}",
+        {"driftgate.approval_id": approval_id, "driftgate.source_run_id": source_run_id},
+    )
+    prod.log_artifacts(run_id, local, "model")
+    tags = {
+        "driftgate.approval_id": approval_id,
+        "driftgate.source_model_uri": source_uri,
+        "driftgate.source_environment": "uat",
+        "driftgate.source_run_id": source_run_id,
+        "driftgate.model_digest": digest,
+    }
+    version = prod.register_version(model_name, run_id, "model", tags,
+                                    description=f"Promoted from uat {source_uri}")
+    copied = prod.download_model(model_name, str(version.version), tmp / "prod")
+    if model_digest(copied) != digest:
+        prod.end_run(run_id, "FAILED")
+        raise PromotionFailed(
+            f"{model_name}: prod v{version.version} does not match uat v{uat_version}",
+            hint="retry the promotion with the same approval",
+        )
+    prod.end_run(run_id)
+    return version, run_id
+
+
 def promote(
     warehouse: Warehouse,
     uat: Registry,
@@ -58,6 +92,7 @@ def promote(
     approval_id: str,
     actor: str,
     reason: str,
+    expected_digest: str | None = None,
 ) -> Promotion:
     """Copy ``model_name`` v``uat_version`` from UAT to prod and make it champion.
 
@@ -70,6 +105,8 @@ def promote(
         approval_id: The approval that authorises this promotion (idempotency key).
         actor: Who runs the job, e.g. ``system:promotion-job``.
         reason: Recorded in the ledger, e.g. ``bootstrap`` or ``approved``.
+        expected_digest: The model-file digest the approval signed; the copy is refused when
+            the UAT files no longer match it.
 
     Returns:
         The promotion record.
@@ -83,30 +120,14 @@ def promote(
             tempfile.TemporaryDirectory(prefix="driftgate-promote-") as tmp:
         local = uat.download_model(model_name, uat_version, Path(tmp) / "uat")
         digest = model_digest(local)
-        run_id = prod.start_run(
-            PROMOTION_EXPERIMENT,
-            f"promote-{model_name}-v{uat_version}",
-            {"driftgate.approval_id": approval_id, "driftgate.source_run_id": source_run_id},
-        )
-        prod.log_artifacts(run_id, local, "model")
-        source_uri = f"models:/{model_name}/{uat_version}"
-        tags = {
-            "driftgate.approval_id": approval_id,
-            "driftgate.source_model_uri": source_uri,
-            "driftgate.source_environment": "uat",
-            "driftgate.source_run_id": source_run_id,
-            "driftgate.model_digest": digest,
-        }
-        version = prod.register_version(model_name, run_id, "model", tags,
-                                        description=f"Promoted from uat {source_uri}")
-        copied = prod.download_model(model_name, str(version.version), Path(tmp) / "prod")
-        if model_digest(copied) != digest:
-            prod.end_run(run_id, "FAILED")
+        if expected_digest is not None and digest != expected_digest:
             raise PromotionFailed(
-                f"{model_name}: prod v{version.version} does not match uat v{uat_version}",
-                hint="retry the promotion with the same approval",
-            )
-        prod.end_run(run_id)
+                f"{model_name}: uat v{uat_version} no longer matches the approved files "
+                f"({expected_digest[:12]}, now {digest[:12]})",
+                hint="the candidate changed after approval; request a new approval")
+        source_uri = f"models:/{model_name}/{uat_version}"
+        version, run_id = _copy(prod, local, model_name, uat_version, approval_id, source_uri,
+                                source_run_id, digest, Path(tmp))
         # One unit of work around the last steps: the ledger entry commits only after the
         # alias moved, so a failed alias move leaves no claimed promotion behind.
         try:

@@ -6,9 +6,9 @@ from governance import sql
 from governance.ledger import utc_now
 from governance.warehouse import Session
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DESCRIPTION = ("ledger, models, baselines, drift results and windows, incidents, approvals, "
-               "outbox, lineage, drift responses and evaluations")
+               "outbox, lineage, drift responses and evaluations, approval signatures")
 
 
 def ddl_queries() -> list[str]:

@@ -85,6 +85,31 @@ class Settings:
         "", "MLflow tracking+registry URI for prod; empty means a sqlite store under home."
     )
     mlflow_ui_url: str = _setting("", "Base URL of an MLflow UI, used to link runs and versions.")
+    policy_file: str = _setting(
+        "", "TOML policy (drift thresholds, [response] gates, required approvals) used by the "
+        "app and the CLI; empty means the built-in defaults."
+    )
+    identity_source: str = _setting(
+        "oidc", "Where a signed-in user's identity comes from: oidc (st.login; [auth] in "
+        "secrets.toml) or databricks-apps (the Apps proxy's X-Forwarded-* headers, honoured "
+        "only when DATABRICKS_APP_NAME is set).", choices=("oidc", "databricks-apps"),
+    )
+    groups_claim: str = _setting("groups", "ID-token claim that lists the user's groups.")
+    approver_groups: str = _setting(
+        "model-approvers", "Comma-separated groups whose members may approve or reject.")
+    data_scientist_groups: str = _setting(
+        "data-scientists", "Comma-separated groups of data scientists (request candidates).")
+    auditor_groups: str = _setting(
+        "auditors", "Comma-separated groups with read-only audit access.")
+    admin_groups: str = _setting("driftgate-admins", "Comma-separated groups of administrators.")
+    role_users: str = _setting(
+        "", "Extra role grants by email for identities without groups (Databricks Apps), e.g. "
+        "approver=alice@x.com;data_scientist=dana@x.com."
+    )
+    promotion_job_id: str = _setting(
+        "", "Databricks job that runs the promotion (`python -m governance promote`); empty "
+        "runs the promotion job in-process (embedded workspace)."
+    )
 
     @property
     def duckdb_dir(self) -> Path:

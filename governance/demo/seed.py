@@ -23,12 +23,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from governance import envguard, ledger, lineage, promotion, schema
+from governance import approvals, envguard, ledger, lineage, promotion, promotion_job, schema
 from governance.demo import models, retail
 from governance.drift import monitor as drift_monitor
 from governance.drift import profile as drift_profile
 from governance.drift.policy import Policy
 from governance.errors import GovernanceError
+from governance.identity import Identity
 from governance.registry import Registry, registries, release_local_stores
 from governance.response import training as trainer
 from governance.response.pipeline import respond_to
@@ -132,11 +133,35 @@ def seed(settings: Settings, *, reset: bool = False, progress: Progress = log.in
         if not response.ok:
             raise GovernanceError(f"demo drift response to {response.incident_id} failed: "
                                   + "; ".join(response.problems))
+    _complete_one_request(warehouse, regs, settings, progress)
     with warehouse.session() as session:
         ledger.append(session, actor=ACTOR, environment="global", event_type="demo_seeded",
                       subject="workspace",
                       payload={"seed": settings.demo_seed, "scale": scale.name, "tables": tables})
     return SeedReport(True, time.monotonic() - started, tables, metrics)
+
+
+#: The demo's scripted approver. Its source says "demo": no login vouched for it.
+DEMO_APPROVER = Identity(email="alice@retail.example", name="Alice Approver", subject="alice",
+                         issuer="driftgate-demo", groups=("model-approvers",), source="demo")
+COMPLETED_MODEL = "basket_propensity"
+
+
+def _complete_one_request(warehouse: Warehouse, regs: dict[str, Registry], settings: Settings,
+                          progress: Progress) -> None:
+    """Approve and promote one model's request, so the approvals page has history on first
+    open; the other drifting model's request stays pending."""
+    with warehouse.session() as session:
+        pending = [a for a in approvals.list_approvals(session, "pending")
+                   if a.model_name == COMPLETED_MODEL]
+    for request in pending:
+        progress(f"approving and promoting {request.approval_id} as {DEMO_APPROVER.email}")
+        approvals.decide(warehouse, regs["uat"], settings, Policy(), request.approval_id,
+                         DEMO_APPROVER, "approve",
+                         "Candidate beats the champion on the drifted holdout; approved for "
+                         "the demo.")
+        promotion_job.promote_approved(warehouse, regs["uat"], regs["prod"],
+                                       request.approval_id)
 
 
 def _build_data(warehouse: Warehouse, ref: dict[str, pd.DataFrame],

@@ -104,6 +104,7 @@ class ResponseRule:
         min_holdout_rows: The holdout needs this many labelled rows to judge anything.
         max_regression: The candidate qualifies when its primary metric is no worse than the
             champion's by more than this share (0.02 = 2% worse at most).
+        required_approvals: Distinct approvers who must sign before promotion (2 = four eyes).
     """
 
     min_rows: int = 1000
@@ -113,6 +114,7 @@ class ResponseRule:
     holdout_days: int = 7
     min_holdout_rows: int = 200
     max_regression: float = 0.02
+    required_approvals: int = 1
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from governance.demo import models
 from governance.drift import profile
 from governance.errors import DataError, GovernanceError
 from governance.ledger import canonical_json
+from governance.registry import model_digest
 from governance.response import dataset, harness, state, training
 from governance.response.state import Response
 from governance.warehouse import Session
@@ -232,6 +233,8 @@ def evaluate(run: Run, current: Response) -> Response:
         holdout = _read_staged(session, str(current.holdout_table), current.holdout_digest)
     candidate_dir = run.uat.download_model(name, str(current.candidate_version),
                                            run.workdir / "candidate")
+    # What an approver signs: the request pins these exact model files.
+    candidate_digest = model_digest(candidate_dir)
     scores = {
         "champion": harness.evaluate(h, _champion_dir(run), holdout, m["target"]),
         "candidate": harness.evaluate(h, candidate_dir, holdout, m["target"]),
@@ -275,6 +278,7 @@ def evaluate(run: Run, current: Response) -> Response:
                           "champion": {"prod_version": current.champion_version,
                                        "metrics": _finite(scores["champion"])},
                           "candidate": {"uat_version": current.candidate_version,
+                                        "model_digest": candidate_digest,
                                         "metrics": _finite(scores["candidate"])},
                           "verdict": {**asdict(verdict), "change": _num(verdict.change)},
                           "primary_metric": h.primary_metric,
@@ -309,7 +313,8 @@ def request(run: Run, current: Response) -> Response:
                 "dataset_table", "dataset_digest", "holdout_table", "holdout_digest", "cutoff",
                 "holdout", "sources", "feature_pipeline_version")},
             "candidate": {"uat_version": current.candidate_version,
-                          "run_id": current.candidate_run_id},
+                          "run_id": current.candidate_run_id,
+                          "model_digest": evaluated.payload["candidate"]["model_digest"]},
             "evaluation": evaluated.payload,
             "ledger": {"refresh_staged": staged.seq, "candidate_evaluated": evaluated.seq},
         }

@@ -169,3 +169,14 @@ CREATE TABLE IF NOT EXISTS governance.evaluations (
   mlflow_run_id STRING NOT NULL,
   evaluated_at TIMESTAMP_NTZ NOT NULL
 );
+
+-- Each approver's signature on a request (two rows when a model needs four eyes).
+CREATE TABLE IF NOT EXISTS governance.approval_signatures (
+  approval_id STRING NOT NULL,
+  signer STRING NOT NULL,
+  decision STRING NOT NULL,
+  comment STRING,
+  claims STRING NOT NULL,
+  signed_at TIMESTAMP_NTZ NOT NULL,
+  ledger_seq BIGINT NOT NULL
+);

@@ -19,20 +19,28 @@ def _run() -> AppTest:
 
 
 def test_overview_shows_champions_windows_and_ledger(demo_env: Settings) -> None:
-    """Prod lists three champions promoted by system:demo; ledger shows intact; no exception."""
+    """Prod lists three champions: two bootstrap promotions by system:demo, and
+    basket_propensity v2 promoted by the promotion job for the demo's approved request; ledger
+    shows intact; no exception."""
     at = _run()
     assert not at.exception
     assert "Overview" == at.title[0].value
     prod = at.dataframe[0].value
     assert ["basket_propensity", "demand_forecast", "price_elasticity"] == sorted(prod["model"])
-    assert {"1"} == set(prod["champion"].astype(str))
-    assert {"system:demo"} == set(prod["by"])
-    assert all(a.startswith("bootstrap-") for a in prod["approval"])
+    by_model = prod.set_index("model")
+    assert {"demand_forecast": "1", "price_elasticity": "1", "basket_propensity": "2"} == \
+        by_model["champion"].astype(str).to_dict()
+    assert "system:promotion-job" == by_model.loc["basket_propensity", "by"]
+    assert "APR-basket_propensity-20261005" == by_model.loc["basket_propensity", "approval"]
+    assert {"system:demo"} == set(by_model.drop("basket_propensity")["by"])
+    assert all(a.startswith("bootstrap-")
+               for a in by_model.drop("basket_propensity")["approval"])
     assert {"yes"} == set(prod["ledger agrees"])
     incidents = at.dataframe[2].value
     assert {"demand_forecast", "basket_propensity"} == set(incidents["model"])
-    # the demo answered both incidents: a candidate waits for approval on each
-    assert {"awaiting_approval"} == set(incidents["status"])
+    # the demo answered both incidents: one candidate waits for approval, one was promoted
+    assert {"demand_forecast": "awaiting_approval", "basket_propensity": "promoted"} == \
+        dict(zip(incidents["model"], incidents["status"], strict=True))
     assert "region" in " ".join(incidents["drifted features"])
     windows = at.dataframe[3].value
     assert (windows["rows"] > 0).all()

@@ -268,7 +268,7 @@ def test_uat_names_go_to_the_uat_catalog(
     created = [s for s in driver.statements if "uat" in s]
     assert created == [
         f"CREATE SCHEMA IF NOT EXISTS uat_cat.{name}"
-        for name in ("retail", "features", "training", "inference")
+        for name in ("retail", "features", "training", "inference", "evaluation")
     ]
 
 
@@ -290,7 +290,7 @@ def test_prod_write_with_grant_goes_to_the_prod_catalog(
 
     assert [s.split("*/")[-1].strip() for s in driver.statements] == [
         f"CREATE SCHEMA IF NOT EXISTS prod_cat.{name}"
-        for name in ("retail", "features", "training", "inference")
+        for name in ("retail", "features", "training", "inference", "evaluation")
     ]
     assert all(p is None for _, p in driver.executed)
 
