@@ -186,6 +186,9 @@ def _monitor(args: argparse.Namespace) -> int:
 
     def show(o: monitor.WindowOutcome) -> None:
         span = f"{o.window[0]}..{o.window[1]}"
+        if o.skipped:
+            print(f"{o.model:<20} {o.window[0]}  skipped: {o.skipped}")
+            return
         if not o.checked:
             print(f"{o.model:<20} {span}  already checked (nothing stored)")
             return

@@ -134,6 +134,8 @@ def seed(settings: Settings, *, reset: bool = False, progress: Progress = log.in
             raise GovernanceError(f"demo drift response to {response.incident_id} failed: "
                                   + "; ".join(response.problems))
     _complete_one_request(warehouse, regs, settings, progress)
+    progress("monitor: the newly promoted champion's windows after its training data")
+    drift_monitor.run(warehouse, Policy(), since=retail.INFERENCE_START)
     with warehouse.session() as session:
         ledger.append(session, actor=ACTOR, environment="global", event_type="demo_seeded",
                       subject="workspace",

@@ -41,6 +41,7 @@ class Target:
     inference_table: str
     specs: tuple[engine.FeatureSpec, ...]
     edges: dict[str, np.ndarray]
+    trained_until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class WindowOutcome:
     drifted: tuple[str, ...] = ()
     incident_id: str | None = None
     incident_action: str = ""
+    skipped: str = ""
 
 
 def targets(session: Session, model: str | None = None) -> list[Target]:
@@ -76,16 +78,33 @@ def targets(session: Session, model: str | None = None) -> list[Target]:
         if not frozen:
             raise DataError(f"{name} v{uat_version} has no frozen baseline profile",
                             hint="rebuild the demo (`python -m governance demo --reset`)")
-        train_entry = trained.get(f"{name}/{uat_version}")
-        table = train_entry.payload["training_table"] if train_entry else row["training_table"]
+        table = training_table_of(session, name, uat_version, trained,
+                                  default=row["training_table"])
         specs = tuple(engine.FeatureSpec(f, frozen[f].kind, frozen[f].importance)  # type: ignore[arg-type]
                       for f in json.loads(row["features"]) if f in frozen)
         edges = {f: np.array(p.edges) for f, p in frozen.items() if p.kind == "numeric"}
-        out.append(Target(name, version, table, row["inference_table"], specs, edges))
+        span = session.fetch_rows("drift/log_date_range", {"tbl": table})[0]
+        until = _day(span["last_day"]) if span["last_day"] is not None else None
+        out.append(Target(name, version, table, row["inference_table"], specs, edges, until))
     if model and not out:
         raise DataError(f"no production model named {model!r}",
                         hint="see `python -m governance ledger show --type model_promoted`")
     return out
+
+
+def training_table_of(session: Session, model: str, uat_version: str,
+                      trained: dict[str, ledger.LedgerEntry] | None = None, *,
+                      default: str) -> str:
+    """The table a model version was trained on, from the ledger: the demo's ``model_trained``
+    entry for v1, or the drift response's ``candidate_trained`` entry for a candidate."""
+    first = (trained if trained is not None
+             else ledger.latest_by_type(session, "model_trained")).get(f"{model}/{uat_version}")
+    if first is not None:
+        return str(first.payload["training_table"])
+    for entry in ledger.entries(session, event_type="candidate_trained"):
+        if entry.payload.get("model") == model and str(entry.payload["uat_version"]) == uat_version:
+            return str(entry.payload["training_table"])
+    return default
 
 
 def complete_windows(first: date, last: date, since: date | None = None) -> list[tuple[date, date]]:
@@ -100,11 +119,15 @@ def complete_windows(first: date, last: date, since: date | None = None) -> list
 
 
 def windows_of(session: Session, target: Target) -> list[tuple[date, date]]:
-    """Every complete weekly window of a target's inference log, oldest first."""
+    """Every complete weekly window of a target's inference log that starts after the last day
+    of its training data, oldest first: earlier windows are rows the version learnt from."""
     span = session.fetch_rows("drift/log_date_range", {"tbl": target.inference_table})[0]
     if span["first_day"] is None:
         return []
-    return complete_windows(_day(span["first_day"]), _day(span["last_day"]))
+    windows = complete_windows(_day(span["first_day"]), _day(span["last_day"]))
+    if target.trained_until is None:
+        return windows
+    return [w for w in windows if w[0] > target.trained_until]
 
 
 def _day(value: date | datetime) -> date:
@@ -206,12 +229,18 @@ def run(warehouse: Warehouse, policy: Policy, *, model: str | None = None,
     with warehouse.session() as session:
         plan = [(t, _choose(windows_of(session, t), window, since))
                 for t in targets(session, model)]
-    # Refuse a bad --window before checking anything, not after some models committed.
-    for target, chosen in plan:
-        if window is not None and not chosen:
-            raise DataError(f"{window.isoformat()} is not in a complete window of "
-                            f"{target.inference_table}")
+    # Refuse a bad --window before checking anything, not after some models committed. A
+    # champion trained on data up to (or past) that day is skipped when others can check it.
+    if window is not None and not any(chosen for _, chosen in plan):
+        raise DataError(f"{window.isoformat()} is not in a complete window of "
+                        + ", ".join(t.inference_table for t, _ in plan)
+                        + " after the champions' training data")
     outcomes = []
+    for target, chosen in plan:
+        if window is not None and not chosen and progress:
+            progress(WindowOutcome(target.model, (window, window), False,
+                                   skipped=f"v{target.version} was trained on data up to "
+                                   f"{target.trained_until}"))
     for target, chosen in plan:
         reader = engine.Reader(keep_baseline=True)
         try:

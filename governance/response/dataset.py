@@ -126,7 +126,8 @@ def stage(p: Plan, *, features: pd.DataFrame, log: pd.DataFrame,
     Args:
         p: The refresh plan.
         features: Feature-table rows dated up to ``p.cutoff``.
-        log: Inference-log rows dated from ``p.drift_start`` to the end of the holdout.
+        log: Inference-log rows dated from ``p.drift_start`` (or the holdout's start, if
+            earlier) to the end of the holdout.
         signature: The champion's input signature, ``(column, MLflow type)`` pairs.
         target: The model's target column in the feature table.
         rule: The response gates.

@@ -19,7 +19,7 @@ import pandas as pd
 
 from governance import ledger, lineage
 from governance.demo import models
-from governance.drift import profile
+from governance.drift import monitor, profile
 from governance.errors import DataError, GovernanceError
 from governance.ledger import canonical_json
 from governance.registry import model_digest
@@ -77,14 +77,9 @@ def _sources(session: Session, run: Run) -> tuple[str, str]:
 
 def _champion_training_table(session: Session, run: Run) -> str:
     """The table the champion was trained on: the demo's v1 or an earlier response's set."""
-    name, version = run.model["model_name"], str(run.model["uat_version"])
-    first = ledger.latest_by_type(session, "model_trained").get(f"{name}/{version}")
-    if first is not None:
-        return str(first.payload["training_table"])
-    for entry in ledger.entries(session, event_type="candidate_trained"):
-        if entry.payload["model"] == name and str(entry.payload["uat_version"]) == version:
-            return str(entry.payload["training_table"])
-    return str(run.model["training_table"])
+    return monitor.training_table_of(session, run.model["model_name"],
+                                     str(run.model["uat_version"]),
+                                     default=str(run.model["training_table"]))
 
 
 def refresh(run: Run, current: Response) -> Response:
@@ -106,7 +101,8 @@ def refresh(run: Run, current: Response) -> Response:
         features = session.fetch_df("response/source_rows", {
             "tbl": feature_table, "start": EARLIEST, "cutoff": p.cutoff})
         log = session.fetch_df("response/source_rows", {
-            "tbl": p.inference_table, "start": p.drift_start, "cutoff": p.holdout[1]})
+            "tbl": p.inference_table, "start": min(p.drift_start, p.holdout[0]),
+            "cutoff": p.holdout[1]})
     sig = harness.signature(_champion_dir(run))
     staged = dataset.stage(p, features=features, log=log, signature=sig,
                            target=run.model["target"], rule=rule)

@@ -192,12 +192,14 @@ def test_show_json_is_enough_to_re_verify_the_chain(
 def test_show_type_filter_lists_the_three_promotions(
     demo_env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`--type model_promoted` gives exactly the three bootstrap promotions."""
+    """`--type model_promoted` gives the three bootstrap promotions and the demo's promotion of
+    the approved basket_propensity candidate."""
     found = show_json(capsys, "--type", "model_promoted")
 
-    assert 3 == len(found)
+    assert 4 == len(found)
     assert {"model_promoted"} == {e["type"] for e in found}
-    assert MODELS == sorted(str(e["subject"]) for e in found)
+    assert MODELS == sorted(str(e["subject"]) for e in found[:3])
+    assert "basket_propensity" == found[3]["subject"]
 
 
 def test_show_unknown_type_lists_nothing(

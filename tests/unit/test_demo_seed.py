@@ -36,6 +36,9 @@ from governance.warehouse import open_warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ["demand_forecast", "price_elasticity", "basket_propensity"]
+# The bootstrap copies, plus basket_propensity's drift candidate the demo approves and promotes.
+PROD_VERSIONS = {"demand_forecast": ["1"], "price_elasticity": ["1"],
+                 "basket_propensity": ["1", "2"]}
 DATA_SCHEMAS = ("prod_retail", "prod_features", "uat_training", "prod_inference")
 
 
@@ -156,8 +159,9 @@ def test_next_seed_rebuilds_the_incomplete_workspace_completely(rebuilt: Rebuilt
     for name in MODELS:
         champion = prod.champion(name)
         assert champion is not None
-        # Nothing of the crashed attempt survives: no second prod version from it.
-        assert ["1"] == [str(v.version) for v in prod.versions(name)]
+        # Nothing of the crashed attempt survives: no extra prod version from it (the demo
+        # itself promotes basket_propensity's drift candidate as v2).
+        assert PROD_VERSIONS[name] == [str(v.version) for v in prod.versions(name)]
     types = [e.type for e in ledger_entries(settings)]
     assert 1 == types.count("demo_seeded")
     assert 1 == types.count("workspace_created")
@@ -253,7 +257,8 @@ def test_reset_rebuilds_from_scratch(reseeded: Reseeded) -> None:
         k: entries[-1].payload[k] for k in ("seed", "scale")}
     assert {e.hash for e in reseeded.old_entries}.isdisjoint(e.hash for e in entries)
     prod = registries(reseeded.settings)["prod"]
-    assert [["1"]] * 3 == [[str(v.version) for v in prod.versions(n)] for n in MODELS]
+    assert [PROD_VERSIONS[n] for n in MODELS] == [
+        [str(v.version) for v in prod.versions(n)] for n in MODELS]
 
 
 @pytest.mark.slow
@@ -303,17 +308,20 @@ def test_seed_of_a_workspace_with_unreadable_file_rebuilds_it(
 
 
 def test_fresh_demo_ledger_tells_the_build_in_order(demo_settings: Settings) -> None:
-    """workspace_created, then model_trained/model_promoted per model, then demo_seeded."""
+    """workspace_created, then model_trained/model_promoted per model, then the promotion of
+    the approved basket_propensity candidate, then demo_seeded."""
     entries = ledger_entries(demo_settings)
 
     expected = [("workspace_created", "prod", "workspace")]
     for name in MODELS:
         expected += [("model_trained", "uat", f"{name}/1"), ("model_promoted", "prod", name)]
+    expected.append(("model_promoted", "prod", "basket_propensity"))
     expected.append(("demo_seeded", "global", "workspace"))
     build = [e for e in entries if e.type in {t for t, _, _ in expected}]
     assert expected == [(e.type, e.environment, e.subject) for e in build]
     assert (entries[0], entries[-1]) == (build[0], build[-1])
-    assert {"system:demo"} == {e.actor for e in build}
+    assert {"system:demo"} == {e.actor for e in build[:-2]}
+    assert "system:promotion-job" == build[-2].actor
     assert list(range(1, len(entries) + 1)) == [e.seq for e in entries]
     assert entries == sorted(entries, key=lambda e: e.time)
 

@@ -47,19 +47,23 @@ def demo_regs(demo_settings: Settings) -> dict[str, Registry]:
 
 @pytest.fixture(scope="module")
 def promoted(demo_settings: Settings) -> dict[str, ledger.LedgerEntry]:
-    """The newest model_promoted ledger entry per model in the demo."""
+    """The bootstrap model_promoted ledger entry per model in the demo (the first one; the demo
+    later promotes basket_propensity's drift candidate as well)."""
     with open_warehouse(demo_settings).session() as session:
-        return ledger.latest_by_type(session, "model_promoted")
+        first: dict[str, ledger.LedgerEntry] = {}
+        for entry in ledger.entries(session, event_type="model_promoted"):
+            first.setdefault(entry.subject, entry)
+        return first
 
 
 @pytest.fixture(scope="module")
 def downloads(
     demo_regs: dict[str, Registry], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Downloaded]:
-    """UAT v1 and the prod champion of every model, downloaded once."""
+    """UAT v1 and its bootstrap copy in prod (prod v1) of every model, downloaded once."""
     out = {}
     for name in MODELS:
-        champion = demo_regs["prod"].champion(name)
+        champion = demo_regs["prod"].model_version(name, "1")
         assert champion is not None
         root = tmp_path_factory.mktemp(name)
         out[name] = Downloaded(
@@ -78,7 +82,7 @@ def test_prod_champion_carries_exactly_the_provenance_tags(
     downloads: dict[str, Downloaded],
 ) -> None:
     """Approval id, source URI/env/run, digest of both copies and the ledger entry's hash."""
-    champion = demo_regs["prod"].champion(name)
+    champion = demo_regs["prod"].model_version(name, "1")
     source = demo_regs["uat"].model_version(name, "1")
     assert champion is not None
 
@@ -98,7 +102,7 @@ def test_prod_champion_carries_exactly_the_provenance_tags(
 def test_uat_tags_are_not_carried_to_prod(name: str, demo_regs: dict[str, Registry]) -> None:
     """The UAT version's own tags (e.g. the dataset digest) stay in UAT."""
     source = demo_regs["uat"].model_version(name, "1")
-    champion = demo_regs["prod"].champion(name)
+    champion = demo_regs["prod"].model_version(name, "1")
     assert champion is not None
 
     assert "driftgate.dataset_digest" in source.tags
@@ -110,7 +114,7 @@ def test_ledger_entry_describes_the_promotion(
     name: str, demo_regs: dict[str, Registry], promoted: dict[str, ledger.LedgerEntry]
 ) -> None:
     """The model_promoted payload names both versions, the runs, the approval and the digest."""
-    champion = demo_regs["prod"].champion(name)
+    champion = demo_regs["prod"].model_version(name, "1")
     source = demo_regs["uat"].model_version(name, "1")
     assert champion is not None
     entry = promoted[name]
@@ -134,7 +138,7 @@ def test_prod_copy_was_logged_by_a_finished_promotion_run(
 ) -> None:
     """The prod version comes from a FINISHED run in the promotions experiment, tagged too."""
     prod = demo_regs["prod"]
-    champion = prod.champion(name)
+    champion = prod.model_version(name, "1")
     source = demo_regs["uat"].model_version(name, "1")
     assert champion is not None
 

@@ -147,11 +147,14 @@ def test_refused_write_names_the_operation(target: Target) -> None:
 
 def test_prod_store_keeps_one_champion_per_model(guarded_home: Settings,
                                                  baseline: dict[str, Any]) -> None:
-    """The copied prod store (the demo) has exactly v1 as champion of each model."""
+    """The copied prod store (the demo) has one champion per model: the bootstrap v1, and v2
+    for basket_propensity, whose drift candidate the demo approved and promoted."""
     assert MODELS == sorted(baseline["models"])
     for name in MODELS:
-        assert {"champion": "1"} == baseline["models"][name]["aliases"]
-        assert ["1"] == sorted(baseline["models"][name]["versions"])
+        latest = "2" if name == "basket_propensity" else "1"
+        assert {"champion": latest} == baseline["models"][name]["aliases"]
+        assert [str(v) for v in range(1, int(latest) + 1)] == sorted(
+            baseline["models"][name]["versions"])
     assert PROMOTION_EXPERIMENT in baseline["experiments"]
 
 
@@ -176,17 +179,21 @@ def demo_regs(demo_settings: Settings) -> dict[str, Registry]:
 
 
 def test_reads_list_models_champions_versions_and_runs(demo_regs: dict[str, Registry]) -> None:
-    """Prod lists three models, each with v1 as champion, and its run reads back."""
+    """Prod lists three models with their champions (basket_propensity's is the promoted v2),
+    and each champion's promotion run reads back with its approval id."""
     prod = demo_regs["prod"]
+    approval = {"basket_propensity": "APR-basket_propensity-20261005"}
 
     assert MODELS == [m.name for m in prod.registered_models()]
     for name in MODELS:
         champion = prod.champion(name)
         assert champion is not None
-        assert "1" == str(champion.version)
-        assert ["1"] == [str(v.version) for v in prod.versions(name)]
+        latest = "2" if name in approval else "1"
+        assert latest == str(champion.version)
+        assert [str(v) for v in range(1, int(latest) + 1)] == [
+            str(v.version) for v in prod.versions(name)]
         run = prod.run(str(champion.run_id))
-        assert f"bootstrap-{name}-v1" == run.data.tags["driftgate.approval_id"]
+        assert approval.get(name, f"bootstrap-{name}-v1") == run.data.tags["driftgate.approval_id"]
         assert "FINISHED" == run.info.status
 
 

@@ -290,7 +290,7 @@ def test_prod_write_with_grant_goes_to_the_prod_catalog(
 
     assert [s.split("*/")[-1].strip() for s in driver.statements] == [
         f"CREATE SCHEMA IF NOT EXISTS prod_cat.{name}"
-        for name in ("retail", "features", "training", "inference", "evaluation")
+        for name in ("retail", "features", "training", "inference")
     ]
     assert all(p is None for _, p in driver.executed)
 

@@ -85,26 +85,35 @@ def test_demo_has_eight_windows_per_model(demo_settings: Settings) -> None:
     """The seed's backfill stored every complete Monday-Sunday window for every model, with a
     drift verdict exactly for the drifting models from 2026-10-05."""
     rows = read_demo(demo_settings, "SELECT model_name, window_start, window_end, count(*) "
-                                    "FROM governance.drift_results GROUP BY ALL ORDER BY ALL")
+                                    "FROM governance.drift_results WHERE model_version = '1' "
+                                    "GROUP BY ALL ORDER BY ALL")
     expected = [(m, w, date.fromordinal(w.toordinal() + 6), FEATURES[m])
                 for m in MODELS for w in WINDOWS]
     assert expected == rows
     stored = read_demo(demo_settings, "SELECT model_name, window_start, verdict FROM "
-                                      "governance.drift_windows ORDER BY ALL")
+                                      "governance.drift_windows WHERE model_version = '1' "
+                                      "ORDER BY ALL")
     assert [(m, w) for m in MODELS for w in WINDOWS] == [(m, w) for m, w, _ in stored]
+    # basket_propensity v2 (promoted by the demo) was checked on the weeks after its training
+    # data only (it learnt from everything up to 2026-10-18)
+    assert [("basket_propensity", w) for w in WINDOWS[-2:]] == read_demo(
+        demo_settings, "SELECT model_name, window_start FROM governance.drift_windows "
+                       "WHERE model_version = '2' ORDER BY ALL")
     drifting = {(m, w) for m in DRIFTING for w in WINDOWS[4:]}
     assert drifting == {(m, w) for m, w, verdict in stored if verdict == "drift"}
 
 
 def test_one_open_incident_per_drifting_model(demo_settings: Settings) -> None:
-    """demand_forecast and basket_propensity: one open incident each covering the drifted
-    weeks; none for price_elasticity."""
+    """demand_forecast and basket_propensity: one incident each covering the drifted weeks
+    (the demo answered both: one awaits approval, one was promoted); none for
+    price_elasticity."""
     rows = read_demo(demo_settings, "SELECT model_name, incident_id, status, first_window, "
                                     "last_window, drifted_features FROM "
                                     "governance.drift_incidents ORDER BY model_name")
     assert list(DRIFTING) == [r[0] for r in rows]
+    statuses = {"demand_forecast": "awaiting_approval", "basket_propensity": "promoted"}
     for model, incident_id, status, first, last, drifted in rows:
-        assert (f"INC-{model}-20261005", "open") == (incident_id, status)
+        assert (f"INC-{model}-20261005", statuses[model]) == (incident_id, status)
         assert (date(2026, 10, 5), date(2026, 11, 1)) == (first, last)
         assert json.loads(drifted)
 
@@ -114,7 +123,9 @@ def test_every_drift_detected_entry_names_incident_and_features(demo_settings: S
     the ledger chain verifies."""
     rows = read_demo(demo_settings, LEDGER_ROWS)
     assert ledger.verify_rows(rows).intact
-    entries = drift_entries(rows)
+    # the champions the incidents were opened on (v1); the demo's promoted basket_propensity v2
+    # was checked afterwards, in its incident's cool-down
+    entries = [e for e in drift_entries(rows) if e.subject.endswith("/1")]
     assert 8 == len(entries)
     for entry in entries:
         model = entry.subject.split("/")[0]
@@ -137,49 +148,53 @@ def test_run_twice_stores_nothing_new_the_second_time(demo_copy: DemoCopy, cli: 
     """`monitor run` checks the latest window once; the second run stores nothing."""
     before = counts(demo_copy)
     deleted = forget(demo_copy, LAST)
-    first = cli("monitor", "run")
+    first = cli("monitor", "run", "--no-response")
     assert 0 == first.code
     assert 3 == first.out.count("2026-10-26..2026-11-01")
     after_first = counts(demo_copy)
-    # Same results and windows as before the deletion, plus 2 drift_detected entries.
-    assert (before[0], before[1], before[2] + 2, before[3]) == after_first
-    assert sum(FEATURES.values()) == deleted
-    second = cli("monitor", "run")
+    # The champions' results come back (basket_propensity's v1 ones do not: v2 is champion
+    # now), plus 2 drift_detected entries (demand_forecast, basket_propensity v2).
+    basket = FEATURES["basket_propensity"]
+    assert (before[0] - basket, before[1] - 1, before[2] + 2, before[3]) == after_first
+    assert sum(FEATURES.values()) + basket == deleted
+    second = cli("monitor", "run", "--no-response")
     assert 0 == second.code
     assert 3 == second.out.count("already checked (nothing stored)")
     assert after_first == counts(demo_copy)
 
 
 def test_backfill_of_the_full_range_stores_nothing_new(demo_copy: DemoCopy, cli: Cli) -> None:
-    """Every window was checked by the seed: backfill adds no result, entry or incident."""
+    """Every window was checked by the seed: backfill adds no result, entry or incident (8
+    windows each for the v1 champions, 2 after the training data of basket_propensity v2)."""
     before = counts(demo_copy)
     run = cli("monitor", "backfill", "--since", "2026-09-07")
     assert 0 == run.code
-    assert 24 == run.out.count("already checked (nothing stored)")
+    assert 8 + 8 + 2 == run.out.count("already checked (nothing stored)")
     assert before == counts(demo_copy)
 
 
 def test_backfill_recreates_deleted_windows_and_updates_the_open_incident(
         demo_copy: DemoCopy, cli: Cli) -> None:
-    """Delete the last two windows: backfill recreates exactly them, updates (never reopens)
-    each open incident, and writes one drift_detected per drifted model window."""
+    """Delete demand_forecast's last two windows: backfill recreates exactly them, updates
+    (never reopens) its incident, and writes one drift_detected per drifted window."""
     since = WINDOWS[-2]
     want, want_verdicts = results(demo_copy, since), verdicts(demo_copy)
     before_incidents = incidents(demo_copy)
     n_results, n_windows, n_ledger, n_incidents = counts(demo_copy)
-    deleted = forget(demo_copy, since)
-    assert len(want) == deleted
+    deleted = forget(demo_copy, since, "demand_forecast")
+    assert FEATURES["demand_forecast"] * 2 == deleted
     run = cli("monitor", "backfill", "--since", "2026-09-07")
     assert 0 == run.code
-    assert 18 == run.out.count("already checked")
+    assert 8 + 8 + 2 - 2 == run.out.count("already checked")
     assert want == results(demo_copy, since)
     assert want_verdicts == verdicts(demo_copy)
-    assert (n_results, n_windows, n_ledger + 4, n_incidents) == counts(demo_copy)
+    assert (n_results, n_windows, n_ledger + 2, n_incidents) == counts(demo_copy)
     after = incidents(demo_copy)
     assert [r[:3] for r in before_incidents] == [r[:3] for r in after]
-    assert all(a[3] > b[3] for a, b in zip(after, before_incidents, strict=True))
-    new = drift_entries(demo_copy.sql(LEDGER_ROWS))[-4:]
-    assert {("updated", f"INC-{m}-20261005") for m in DRIFTING} == {
+    changed = {a[0] for a, b in zip(after, before_incidents, strict=True) if a[3] > b[3]}
+    assert {"INC-demand_forecast-20261005"} == changed
+    new = drift_entries(demo_copy.sql(LEDGER_ROWS))[-2:]
+    assert {("updated", "INC-demand_forecast-20261005")} == {
         (e.payload["incident_action"], e.payload["incident_id"]) for e in new}
     assert 0 == cli("ledger", "verify").code
 
@@ -189,10 +204,14 @@ def test_window_option_checks_the_window_containing_that_day(
     """--window 2026-10-07 re-checks 2026-10-05..2026-10-11 and nothing else."""
     start = date(2026, 10, 5)
     want = results(demo_copy)
-    demo_copy.sql("DELETE FROM governance.drift_results WHERE window_start = ?", [start])
-    run = cli("monitor", "run", "--window", "2026-10-07")
+    demo_copy.sql("DELETE FROM governance.drift_results WHERE window_start = ? "
+                  "AND model_name <> 'basket_propensity'", [start])
+    run = cli("monitor", "run", "--window", "2026-10-07", "--no-response")
     assert 0 == run.code
-    assert 3 == run.out.count("2026-10-05..2026-10-11")
+    # basket_propensity's champion (v2) learnt from that week: it is skipped, not re-checked
+    assert 2 == run.out.count("2026-10-05..2026-10-11")
+    assert "basket_propensity    2026-10-07  skipped: v2 was trained on data up to 2026-10-18" \
+        in run.out
     assert want == results(demo_copy)
     again = cli("monitor", "run", "--window", "2026-10-11", "--model", "price_elasticity")
     assert ["price_elasticity", "2026-10-05..2026-10-11", "already", "checked", "(nothing",
@@ -327,7 +346,7 @@ def test_new_incident_after_the_cool_down(demo_copy: DemoCopy, cli: Cli) -> None
     close_incident(demo_copy, "demand_forecast", "2026-10-20")
     (closed,) = [r for r in incidents(demo_copy) if r[1] == "demand_forecast"]
     forget(demo_copy, LAST, "demand_forecast")
-    run = cli("monitor", "run", "--model", "demand_forecast")
+    run = cli("monitor", "run", "--model", "demand_forecast", "--no-response")
     assert 0 == run.code
     assert "incident INC-demand_forecast-20261026 opened" in run.out
     rows = [r for r in incidents(demo_copy) if r[1] == "demand_forecast"]

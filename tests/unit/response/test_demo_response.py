@@ -59,8 +59,10 @@ def test_each_drifting_model_has_an_approval_requested_response(demo: Workspace,
     assert r.done
     assert r.lease_owner is None
     assert r.lease_until is None
-    assert "awaiting_approval" == demo.status(incident)
-    assert [(r.approval_id, "pending", "2", "system:drift-response")] == demo.approvals(incident)
+    # the demo then approves and promotes basket_propensity's request (the sign-off flow)
+    state = "promoted" if model == "basket_propensity" else "pending"
+    assert ("promoted" if state == "promoted" else "awaiting_approval") == demo.status(incident)
+    assert [(r.approval_id, state, "2", "system:drift-response")] == demo.approvals(incident)
 
 
 def test_the_non_drifting_model_has_no_response_and_nothing_is_unfinished(
@@ -249,7 +251,9 @@ def test_approval_request_links_incident_drift_dataset_lineage_and_both_evaluati
                                        "holdout_digest"))
     assert [f"prod.features.{model}_features", f"prod.inference.{model}"] == \
         detail["dataset"]["sources"]
-    assert {"uat_version": "2", "run_id": r.candidate_run_id} == detail["candidate"]
+    assert {"uat_version": "2", "run_id": r.candidate_run_id,
+            "model_digest": evaluated.payload["candidate"]["model_digest"]} == \
+        detail["candidate"]
     assert evaluated.payload == detail["evaluation"]
     assert {"champion", "candidate"} <= set(detail["evaluation"])
     assert {"refresh_staged": staged.seq, "candidate_evaluated": evaluated.seq} == \
@@ -271,10 +275,12 @@ def test_one_ledger_entry_per_step_in_order_and_the_chain_is_intact(
 
 
 def test_prod_holds_only_the_bootstrap_champions(demo: Workspace) -> None:
-    """The response wrote nothing to the prod registry or prod tables."""
+    """The response wrote nothing to the prod registry or prod tables: prod holds the
+    bootstrap v1s and the one version the promotion job copied for the approved request."""
     versions, _, _, tables = demo.prod_snapshot()
 
-    assert [(m, "1") for m in sorted(models.MODEL_SPECS)] == [v[:2] for v in versions]
+    assert sorted([(m, "1") for m in models.MODEL_SPECS] + [("basket_propensity", "2")]) == \
+        sorted(v[:2] for v in versions)
     assert not [t for s, t, _ in tables if "inc2026" in t or s.startswith("prod_training")]
 
 
