@@ -15,6 +15,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from governance.approvals_view import Comparison
 from governance.drift.engine import OTHER, UNSEEN, FeatureResult
 from governance.drift.explore import SCORE_THRESHOLD, FeatureHistory, Heatmap
 
@@ -287,3 +288,28 @@ def null_rate_history(history: FeatureHistory) -> go.Figure | None:
     fig.update_xaxes(type="category", title_text="window (week starting)")
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text="null rate")
     return _layout(fig, f"{history.feature}: null rate over time")
+
+
+def approval_metrics(comparison: Comparison) -> go.Figure | None:
+    """Champion vs candidate per harness metric, one small panel each (metrics have different
+    scales); the policy's deciding metric comes first and is marked."""
+    from plotly.subplots import make_subplots
+
+    rows = [m for m in comparison.metrics if m.champion is not None or m.candidate is not None]
+    if not rows:
+        return None
+    titles = [f"<b>{m.metric}</b> (decides)" if m.metric == comparison.primary_metric
+              else m.metric for m in rows]
+    fig = make_subplots(rows=1, cols=len(rows), subplot_titles=titles,
+                        horizontal_spacing=min(0.08, 0.5 / len(rows)))
+    for i, m in enumerate(rows, start=1):
+        for label, value, colour in ((comparison.champion_label, m.champion, BASELINE),
+                                     (comparison.candidate_label, m.candidate, CURRENT)):
+            fig.add_trace(go.Bar(
+                x=[label.split(" (")[0]], y=[value], name=label, marker_color=colour,
+                showlegend=i == 1, legendgroup=label,
+                text=[None if value is None else f"{value:.4g}"], textposition="auto",
+                hovertemplate=f"{m.metric} · {label}: %{{y:.4g}}<extra></extra>"), row=1, col=i)
+    fig.update_yaxes(rangemode="tozero", tickformat="~g")
+    return _layout(fig, f"Champion vs candidate on {comparison.harness} "
+                   f"v{comparison.harness_version}", margin={"l": 10, "r": 10, "t": 80, "b": 10})

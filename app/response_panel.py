@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import components, resources
+from app import components, identity, resources
 from governance.drift import explore
 from governance.drift.policy import Policy
 from governance.errors import GovernanceError
@@ -26,11 +26,9 @@ UNAUTHENTICATED = "ui:unauthenticated"
 
 
 def requester() -> str:
-    """Who presses the button: the signed-in user's email, else an explicit unknown."""
-    user = st.user
-    if getattr(user, "is_logged_in", False) and user.get("email"):
-        return f"user:{user.get('email')}"
-    return UNAUTHENTICATED
+    """Who presses the button: the signed-in user (``user:<email>``), else an explicit unknown."""
+    who = identity.current_identity()
+    return who.actor if who is not None else UNAUTHENTICATED
 
 
 def render(model: str) -> None:

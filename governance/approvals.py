@@ -115,8 +115,11 @@ def _author(uat: Registry, approval: Approval) -> str:
     return str(uat.run(str(run_id)).data.tags.get("mlflow.user", ""))
 
 
-def _same_person(identity: Identity, actor: str) -> bool:
-    return actor in (identity.actor, identity.email, f"user:{identity.email}")
+def same_person(identity: Identity, actor: str) -> bool:
+    """True when ``actor`` (``user:<email>`` or a bare email) names ``identity``."""
+    # Email addresses are compared case-insensitively: Bob@X and bob@x are one person.
+    email = identity.email.casefold()
+    return actor.casefold() in (email, f"user:{email}")
 
 
 def _current_digest(uat: Registry, model: str, version: str) -> str:
@@ -162,7 +165,7 @@ def decide(warehouse: Warehouse, uat: Registry, settings: Settings, policy: Poli
         approval = get(session, approval_id)
     _check_decidable(approval, identity)
     author = _author(uat, approval)
-    if author and _same_person(identity, author):
+    if author and same_person(identity, author):
         raise AccessDenied(f"{identity.email} authored the candidate run of {approval_id}; "
                            "an independent approver must decide")
     digest = _current_digest(uat, approval.model_name, approval.candidate_version)
@@ -192,10 +195,10 @@ def _check_decidable(approval: Approval, identity: Identity) -> None:
         by = f" by {approval.decided_by}" if approval.decided_by else ""
         raise DecisionConflict(f"{approval.approval_id} is already {approval.state}{by}",
                                hint="a request is decided once")
-    if _same_person(identity, approval.requested_by):
+    if same_person(identity, approval.requested_by):
         raise AccessDenied(f"{identity.email} requested {approval.approval_id}; an independent "
                            "approver must decide")
-    if any(_same_person(identity, s.signer) for s in approval.signatures):
+    if any(same_person(identity, s.signer) for s in approval.signatures):
         raise DecisionConflict(f"{identity.email} already signed {approval.approval_id}",
                                hint="a second, different approver must sign")
 
@@ -276,7 +279,10 @@ def request_rollback(warehouse: Warehouse, uat: Registry, settings: Settings, mo
     if digest != previous["model_digest"]:
         raise DataError(f"{model} uat v{version} no longer matches the files it was promoted "
                         "with; a rollback would not restore them")
-    approval_id = f"APR-{model}-rollback-{len(promoted)}"
+    with warehouse.session() as session:
+        earlier = [a for a in list_approvals(session)
+                   if a.approval_id.startswith(f"APR-{model}-rollback-")]
+    approval_id = f"APR-{model}-rollback-{len(earlier) + 1}"
     detail: dict[str, Any] = {"kind": "rollback", "reason": reason,
               "candidate": {"uat_version": version, "run_id": previous["source_run_id"],
                             "model_digest": digest},

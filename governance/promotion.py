@@ -54,7 +54,10 @@ def _copy(prod: Registry, local: Path, model_name: str, uat_version: str, approv
     """Copy the files into a new prod version, or reuse the verified copy an earlier attempt
     with the same approval left (a retry never leaves two copies behind)."""
     for earlier in prod.versions_tagged(model_name, "driftgate.approval_id", approval_id):
-        if earlier.tags.get("driftgate.model_digest") == digest:
+        # The tag says what the copy should be; only the files themselves say what it is.
+        if earlier.tags.get("driftgate.model_digest") == digest and model_digest(
+                prod.download_model(model_name, str(earlier.version),
+                                    tmp / f"earlier-{earlier.version}")) == digest:
             return earlier, str(earlier.run_id)
     run_id = prod.start_run(
         PROMOTION_EXPERIMENT,

@@ -14,6 +14,7 @@ approval id as ``idempotency_token``.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -135,13 +136,22 @@ def run_on_databricks(warehouse: Warehouse, client: Any, job_id: int, approval_i
     approval, decided = signed_decision(warehouse, approval_id)
     if approval.state == "promoted":
         return approval
-    waiter = client.jobs.run_now(
-        job_id=job_id, idempotency_token=approval_id[:64],
-        job_parameters={"approval_id": approval_id, "model_name": approval.model_name,
-                        "uat_version": approval.candidate_version,
-                        "decision_seq": str(decided.seq)})
-    run_id = int(waiter.run_id)
-    run = client.jobs.get_run(run_id=run_id)
+    try:
+        waiter = client.jobs.run_now(
+            job_id=job_id, idempotency_token=idempotency_token(approval_id),
+            job_parameters={"approval_id": approval_id, "model_name": approval.model_name,
+                            "uat_version": approval.candidate_version,
+                            "decision_seq": str(decided.seq)})
+        run_id = int(waiter.run_id)
+        run = client.jobs.get_run(run_id=run_id)
+    except Exception as exc:  # the workspace or the API failed: record it, then raise
+        _set_state(warehouse, approval, "promotion_failed", "promotion_failed",
+                   {"error": f"cannot start Databricks job {job_id}: "
+                             f"{type(exc).__name__}: {exc}"})
+        raise promotion.PromotionFailed(
+            f"{approval.model_name}: could not start the promotion job: {exc}",
+            hint="check the workspace and GOV_PROMOTION_JOB_ID; retry with the same approval",
+        ) from exc
     _set_state(warehouse, approval, "promoting", "promotion_started",
                {"decision_seq": decided.seq, "databricks_run_id": run_id,
                 "run_page_url": getattr(run, "run_page_url", None)})
@@ -167,6 +177,14 @@ def run_on_databricks(warehouse: Warehouse, client: Any, job_id: int, approval_i
         _set_state(warehouse, latest, "promoted", "promotion_completed", outcome)
     with warehouse.session() as session:
         return approvals.get(session, approval_id)
+
+
+def idempotency_token(approval_id: str) -> str:
+    """The approval id itself when it fits Databricks' 64 characters, else its sha256: cutting
+    it would give two long ids one token, and Databricks would return the first one's run."""
+    if len(approval_id) <= 64:
+        return approval_id
+    return hashlib.sha256(approval_id.encode()).hexdigest()
 
 
 def _name(value: Any) -> str | None:

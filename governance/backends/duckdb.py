@@ -136,8 +136,12 @@ class DuckDBSession(Session):
         self._con.unregister("_driftgate_frame")
 
 
-def _query_error(name: str, exc: duckdb.Error) -> QueryError:
+def _query_error(name: str, exc: duckdb.Error) -> QueryError | WriteConflict:
     message = str(exc).splitlines()[0]
+    if isinstance(exc, duckdb.TransactionException) and "Conflict" in message:
+        # DuckDB can detect a write-write conflict at the statement, not only at commit.
+        return WriteConflict(f"another unit of work changed the same rows first ({name}): "
+                             f"{message}", hint="nothing was saved; reload and try again")
     if isinstance(exc, duckdb.CatalogException):
         return QueryError(name, message, hint=f"the workspace is incomplete; {_RESET_HINT}")
     return QueryError(name, message)
