@@ -275,10 +275,10 @@ def test_data_scientist_requests_a_rollback(home: Settings) -> None:
     at.button(key="approvals_rollback").click().run()
 
     assert not at.exception, at.exception
-    assert any("Rollback requested: APR-basket_propensity-rollback-2" in s.value
+    assert any("Rollback requested: APR-basket_propensity-rollback-1" in s.value
                for s in at.success)
     with open_warehouse(home).session() as session:
-        made = approvals.get(session, "APR-basket_propensity-rollback-2")
+        made = approvals.get(session, "APR-basket_propensity-rollback-1")
     assert ("pending", "user:dana@retail.example", "1") == (
         made.state, made.requested_by, made.candidate_version)
 

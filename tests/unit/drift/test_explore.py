@@ -44,10 +44,12 @@ def test_monitored_models_are_the_three_champions(wh: Warehouse) -> None:
 def test_windows_are_the_eight_weeks_newest_first(wh: Warehouse, model: str) -> None:
     """Eight Monday-to-Sunday windows; the planted models drift from 2026-10-05 on, in exactly
     the planted features."""
-    summaries = explore.read(wh, lambda s: explore.windows(s, model))
+    # v1 only: the demo later promotes basket_propensity v2, which the monitor then checks on
+    # the two weeks after its training data
+    summaries = [w for w in explore.read(wh, lambda s: explore.windows(s, model))
+                 if w.model_version == "1"]
     assert WEEKS[::-1] == [w.start for w in summaries]
     assert all(w.end == w.start + timedelta(days=6) for w in summaries)
-    assert {"1"} == {w.model_version for w in summaries}
     for w in summaries:
         drifting = w.start >= DRIFT_FROM and bool(PLANTED[model])
         assert ("drift" if drifting else "ok") == w.verdict, w.start

@@ -155,7 +155,8 @@ def test_monitor_bins_every_window_on_the_frozen_edges(demo_settings: Settings) 
         demo_settings, "SELECT model_name, feature, profile FROM governance.model_baselines "
                        "WHERE feature_type = 'numeric' AND model_version = '1'")}
     results = read_demo(demo_settings, "SELECT model_name, feature, window_start, tests FROM "
-                                       "governance.drift_results WHERE feature_type = 'numeric'")
+                                       "governance.drift_results WHERE feature_type = 'numeric' "
+                                       "AND model_version = '1'")
     assert len(results) == 8 * len(edges)
     for model, feature, window, tests in results:
         chart = json.loads(tests)["chart"]
