@@ -311,5 +311,9 @@ def approval_metrics(comparison: Comparison) -> go.Figure | None:
                 text=[None if value is None else f"{value:.4g}"], textposition="auto",
                 hovertemplate=f"{m.metric} · {label}: %{{y:.4g}}<extra></extra>"), row=1, col=i)
     fig.update_yaxes(rangemode="tozero", tickformat="~g")
-    return _layout(fig, f"Champion vs candidate on {comparison.harness} "
-                   f"v{comparison.harness_version}", margin={"l": 10, "r": 10, "t": 80, "b": 10})
+    fig = _layout(fig, f"Champion vs candidate on {comparison.harness} "
+                  f"v{comparison.harness_version}", margin={"l": 10, "r": 10, "t": 80, "b": 40})
+    # Below the panels: at the top right the legend covered the last panels' titles.
+    fig.update_layout(legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.08,
+                              "yanchor": "top"})
+    return fig
