@@ -354,10 +354,14 @@ def ks_statistic(steps: Steps) -> float:
     """
     _require_both(steps, "ks_statistic")
     diff = steps.ecdf_a - steps.ecdf_b
+    return ks_distance(float(diff.max()), float(diff.min()))
+
+
+def ks_distance(max_diff: float, min_diff: float) -> float:
+    """scipy's two-sided KS statistic from ``max`` and ``min`` of ``F_a - F_b``."""
     # scipy: minS = clip(-min(cddiffs), 0, 1); maxS = max(cddiffs); D = minS if minS > maxS.
-    min_s = min(max(-float(diff.min()), 0.0), 1.0)
-    max_s = float(diff.max())
-    return min_s if min_s > max_s else max_s
+    min_s = min(max(-min_diff, 0.0), 1.0)
+    return min_s if min_s > max_diff else max_diff
 
 
 def ks_2samp(steps: Steps) -> TestResult:
@@ -376,7 +380,17 @@ def ks_2samp(steps: Steps) -> TestResult:
     n_a, n_b = _require_both(steps, "ks_2samp")
     if max(n_a, n_b) <= KS_MAX_EXACT_N:
         return _ks_exact_via_scipy(steps)
-    d = ks_statistic(steps)
+    return ks_asymptotic(ks_statistic(steps), n_a, n_b)
+
+
+def ks_asymptotic(d: float, n_a: int, n_b: int) -> TestResult:
+    """scipy's ``ks_2samp`` result for statistic ``d`` when either sample exceeds 10k values.
+
+    Raises:
+        DataError: if both samples are small enough for scipy's exact path.
+    """
+    if max(n_a, n_b) <= KS_MAX_EXACT_N:
+        raise DataError("ks_asymptotic: both samples are small; scipy uses its exact path")
     # Same arithmetic as scipy's asymp branch: floats, larger first, rounded effective n.
     m, n = sorted((float(n_a), float(n_b)), reverse=True)
     en = float(np.round(m * n / (m + n)))
@@ -542,9 +556,22 @@ def quantile_edges(values: Any, counts: Any, n_bins: int = 10) -> FloatArray:
     total = int(c.sum())
     if total == 0:
         raise DataError("quantile_edges: the sample is empty")
+    prev_idx, next_idx, gamma = quantile_ranks(total, n_bins)
+    # k-th order statistic (0-based) of the expanded sample = first value whose running
+    # count exceeds k; side="right" also skips zero-count values.
+    cum = np.cumsum(c)
+    lo = v[np.searchsorted(cum, prev_idx, side="right")]
+    hi = v[np.searchsorted(cum, next_idx, side="right")]
+    return quantile_lerp(lo, hi, gamma)
+
+
+def quantile_ranks(total: int, n_bins: int = 10) -> tuple[IntArray, IntArray, FloatArray]:
+    """Order statistics (0-based ranks) and weights behind :func:`quantile_edges`.
+
+    Returns:
+        The rank below and above each interior quantile and the interpolation weight.
+    """
     probs = np.arange(1, int(n_bins), dtype=np.float64) / int(n_bins)
-    if probs.size == 0:
-        return np.empty(0, np.float64)
     # numpy's "linear" method: virtual index (n - 1) * q, previous = floor, gamma = fraction;
     # at or above the last index both neighbours are the last element.
     virtual = (total - 1) * probs
@@ -555,11 +582,13 @@ def quantile_edges(values: Any, counts: Any, n_bins: int = 10) -> FloatArray:
     above = virtual >= total - 1
     prev_idx[above] = total - 1
     next_idx[above] = total - 1
-    # k-th order statistic (0-based) of the expanded sample = first value whose running
-    # count exceeds k; side="right" also skips zero-count values.
-    cum = np.cumsum(c)
-    lo = v[np.searchsorted(cum, prev_idx, side="right")]
-    hi = v[np.searchsorted(cum, next_idx, side="right")]
+    return prev_idx, next_idx, gamma
+
+
+def quantile_lerp(lo: FloatArray, hi: FloatArray, gamma: FloatArray) -> FloatArray:
+    """numpy's quantile interpolation between order statistics, de-duplicated (ascending)."""
+    if lo.size == 0:
+        return np.empty(0, np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         # numpy's _lerp: a + (b - a) t, or b - (b - a)(1 - t) where t >= 0.5 (monotone).
         diff = hi - lo
