@@ -84,19 +84,26 @@ class Grid:
         """Position in coarse cells, in ``[0, coarse)``."""
         t = x - self.lo
         t *= self._scale
-        np.clip(t, 0.0, np.nextafter(float(self.coarse), 0.0), out=t)
+        np.maximum(t, 0.0, out=t)
+        np.minimum(t, np.nextafter(float(self.coarse), 0.0), out=t)
         return t
 
     def of(self, x: FloatArray) -> IndexArray:
         """Bucket of each value."""
         t = self.cell(x)
-        c = t.astype(np.intp)
+        return self.fine(t, t.astype(np.intp))
+
+    def fine(self, t: FloatArray, c: IndexArray) -> IndexArray:
+        """Buckets from cell positions ``t`` and their cells ``c = floor(t)``; ``t`` is reused."""
+        # Two buffers per call instead of five: at 1M values each fresh one costs ~1 ms.
         t -= c  # exact: the fractional part
-        split = self.split[c]
-        t *= split
+        scratch = np.take(self.split, c)
+        t *= scratch
         fine = t.astype(np.intp)
-        np.minimum(fine, split - 1, out=fine)
-        fine += self._base[c]
+        scratch -= 1
+        np.minimum(fine, scratch, out=fine)
+        np.take(self._base, c, out=scratch)
+        fine += scratch
         return fine
 
     @cached_property
@@ -122,8 +129,8 @@ class Grid:
         """A grid for two non-empty finite samples, about ``per_bucket`` values a bucket.
 
         The coarse range is the 0.1% to 99.9% points of a strided subsample (deterministic,
-        no RNG); the split of each cell follows its share of both samples. Any grid gives
-        exact results; a good one keeps the buckets to sort small.
+        no RNG); every cell is one bucket until :meth:`refined` splits it by its share of both
+        samples. Any grid gives exact results; a good one keeps the buckets to sort small.
         """
         first = min(float(a.min()), float(b.min()))
         last = max(float(a.max()), float(b.max()))
@@ -136,17 +143,19 @@ class Grid:
         if not math.isfinite(hi - lo):  # spans more than the float64 range: one cell
             return cls(first, first, first, last, np.ones(1, np.int64))
         total = a.size + b.size
-        coarse = max(1, min(_COARSE, total // (16 * per_bucket)))
-        grid = cls(lo, hi, first, last, np.ones(coarse, np.int64))
-        counts = np.zeros(coarse, np.int64)
-        for side in (a, b):
-            counts += np.bincount(grid.cell(side).astype(np.intp), minlength=coarse)
-        split = np.maximum(1, -(-counts // per_bucket))
-        return cls(lo, hi, first, last, split.astype(np.int64))
+        coarse = max(1, total // per_bucket)
+        return cls(lo, hi, first, last, np.ones(coarse, np.int64))
+
+    def refined(self, counts: IntArray, per_bucket: int) -> Grid:
+        """This grid's cells split by their ``counts`` into about ``per_bucket`` values each."""
+        split = np.where(counts > _DENSE * per_bucket, -(-counts // per_bucket), 1)
+        return Grid(self.lo, self.hi, self.first, self.last, split.astype(np.int64))
 
 
 _PROBE = 8192
-_COARSE = 4096
+
+#: A cell holding more than this many times ``per_bucket`` values gets split.
+_DENSE = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,9 +175,16 @@ class Side:
     @classmethod
     def of(cls, values: FloatArray, grid: Grid) -> Side:
         """Bucket ``values`` on ``grid``."""
-        bucket = grid.of(values)
+        return cls.bucketed(values, grid.of(values), grid)
+
+    @classmethod
+    def bucketed(cls, values: FloatArray, bucket: IndexArray, grid: Grid,
+                 counts: IntArray | None = None) -> Side:
+        """A side whose buckets (and maybe their counts) are already known."""
         below = np.zeros(grid.n + 1, np.int64)
-        np.cumsum(np.bincount(bucket, minlength=grid.n), out=below[1:])
+        if counts is None:
+            counts = np.bincount(bucket, minlength=grid.n)
+        np.cumsum(counts, out=below[1:])
         return cls(values, bucket, below)
 
     @property
@@ -176,35 +192,60 @@ class Side:
         """Number of values."""
         return int(self.values.size)
 
-    def sorted_in(self, chosen: BoolArray) -> FloatArray:
-        """The values of the chosen buckets, ascending."""
-        out: FloatArray = np.sort(self.values[chosen[self.bucket]])
+    def bucket_of_rank(self, ranks: IntArray) -> IndexArray:
+        """The bucket holding each order statistic (0-based rank), from the counts alone."""
+        out: IndexArray = np.searchsorted(self.below, ranks, side="right") - 1
         return out
 
-    def _chosen_below(self, chosen: BoolArray) -> IntArray:
-        """``out[k]``: values in chosen buckets before bucket ``k``."""
-        out = np.zeros(self.below.size, np.int64)
-        np.cumsum(np.where(chosen, np.diff(self.below), 0), out=out[1:])
-        return out
+    def subset(self, chosen: BoolArray) -> Subset:
+        """The values of the chosen buckets, sorted (one pass over the side)."""
+        values = np.sort(self.values[chosen[self.bucket]])
+        inside = np.zeros(self.below.size, np.int64)
+        np.cumsum(np.where(chosen, np.diff(self.below), 0), out=inside[1:])
+        return Subset(chosen, values, self.below - inside)
 
     def count_le(self, points: FloatArray, grid: Grid) -> IntArray:
         """``#{x <= p}`` for each point, sorting only the points' own buckets."""
-        k = grid.of(points)
         chosen = np.zeros(grid.n, bool)
-        chosen[k] = True
-        # Values below the point's bucket are counted by ``below``; those of the bucket itself
-        # by searchsorted on the sorted subset, minus the subset's values of earlier buckets.
-        out: IntArray = (np.searchsorted(self.sorted_in(chosen), points, side="right")
-                         + (self.below[k] - self._chosen_below(chosen)[k]))
-        return out
+        chosen[grid.of(points)] = True
+        return self.subset(chosen).count_le(points, grid)
 
     def order_stats(self, ranks: IntArray, grid: Grid) -> FloatArray:
         """The ``ranks``-th smallest values (0-based), sorting only the buckets holding them."""
-        k = np.searchsorted(self.below, ranks, side="right") - 1
         chosen = np.zeros(grid.n, bool)
-        chosen[k] = True
-        out: FloatArray = self.sorted_in(chosen)[ranks - (self.below[k]
-                                                          - self._chosen_below(chosen)[k])]
+        chosen[self.bucket_of_rank(ranks)] = True
+        return self.subset(chosen).order_stats(ranks, self.bucket_of_rank(ranks))
+
+
+@dataclass(frozen=True, eq=False)
+class Subset:
+    """The sorted values of some buckets of one side: exact ranks and counts inside them.
+
+    Attributes:
+        chosen: Which buckets are included.
+        values: Their values, ascending.
+        outside: ``outside[k]``: values of unchosen buckets before bucket ``k``.
+    """
+
+    chosen: BoolArray
+    values: FloatArray
+    outside: IntArray
+
+    def covers(self, buckets: IndexArray) -> bool:
+        """True when every given bucket is included."""
+        return bool(self.chosen[buckets].all())
+
+    def count_le(self, points: FloatArray, grid: Grid) -> IntArray:
+        """``#{x <= p}`` for points in chosen buckets."""
+        # Values of unchosen buckets before the point's bucket, plus the subset's values <= p
+        # (values of later buckets are all > p, the map being monotone).
+        out: IntArray = (np.searchsorted(self.values, points, side="right")
+                         + self.outside[grid.of(points)])
+        return out
+
+    def order_stats(self, ranks: IntArray, buckets: IndexArray) -> FloatArray:
+        """The ``ranks``-th smallest values, given the (chosen) buckets holding them."""
+        out: FloatArray = self.values[ranks - self.outside[buckets]]
         return out
 
 
@@ -244,27 +285,54 @@ class Pair:
             b: Current values (any order, finite).
             per_bucket: Values per bucket to aim for (tests use small grids).
         """
-        grid = Grid.spanning(a, b, per_bucket)
-        return cls(grid, Side.of(a, grid), Side.of(b, grid))
+        coarse = Grid.spanning(a, b, per_bucket)
+        # Each side's cell positions are computed once: counted to size the split, then reused
+        # (in place) for the fine buckets.
+        cells = [coarse.cell(side) for side in (a, b)]
+        whole = [t.astype(np.intp) for t in cells]
+        each = [np.bincount(c, minlength=coarse.coarse) for c in whole]
+        counts = each[0] + each[1]
+        # The end cells also hold the values beyond the robust range, which no split can
+        # separate (they all sit at the cell's edge): only inner cells count as dense.
+        if counts.size < 3 or int(counts[1:-1].max()) <= _DENSE * per_bucket:
+            # Evenly spread data (the usual case): the cells are the buckets; no second pass.
+            del cells
+            sides = [Side.bucketed(values, c, coarse, n)
+                     for values, c, n in zip((a, b), whole, each, strict=True)]
+            return cls(coarse, sides[0], sides[1])
+        grid = coarse.refined(counts, per_bucket)
+        sides = [Side.bucketed(values, grid.fine(t, c), grid)
+                 for values, t, c in zip((a, b), cells, whole, strict=True)]
+        return cls(grid, sides[0], sides[1])
 
     @cached_property
     def _cdf(self) -> tuple[FloatArray, FloatArray]:
         # Both ECDFs at every bucket boundary, as scipy computes them: int64 count / n.
         return self.a.below / self.a.size, self.b.below / self.b.size
 
-    def _states(self, chosen: BoolArray) -> tuple[FloatArray, IntArray, IntArray, IndexArray]:
-        """Every distinct value of the chosen buckets with ``#{a <= v}``, ``#{b <= v}``."""
-        sa, sb = self.a.sorted_in(chosen), self.b.sorted_in(chosen)
-        merged = np.unique(np.concatenate((sa, sb)))
-        k = self.grid.of(merged)
-        ranks = []
-        for side, subset in ((self.a, sa), (self.b, sb)):
-            ranks.append(np.searchsorted(subset, merged, side="right")
-                         + (side.below[k] - side._chosen_below(chosen)[k]))
-        return merged, ranks[0], ranks[1], k
+    def _states(self, chosen: BoolArray, subsets: tuple[Subset, Subset] | None
+                ) -> tuple[FloatArray, IntArray, IntArray, IndexArray]:
+        """Every distinct value of the chosen buckets with ``#{a <= v}``, ``#{b <= v}``.
 
-    def ks(self) -> KS:
-        """The KS extremes, exactly as scipy's ``ks_2samp`` finds them."""
+        ``subsets`` (each covering at least the chosen buckets) saves sorting again.
+        """
+        if subsets is None:
+            subsets = (self.a.subset(chosen), self.b.subset(chosen))
+        merged = np.unique(np.concatenate([sub.values for sub in subsets]))
+        k = self.grid.of(merged)
+        keep = chosen[k]
+        if not keep.all():
+            merged, k = merged[keep], k[keep]
+        ia, ib = (np.searchsorted(sub.values, merged, side="right") + sub.outside[k]
+                  for sub in subsets)
+        return merged, ia, ib, k
+
+    def needs(self) -> BoolArray:
+        """The buckets :meth:`ks` and :meth:`wasserstein` sort (to share one subset)."""
+        return self._ks_buckets | self._unsteady
+
+    @cached_property
+    def _ks_buckets(self) -> BoolArray:
         fa, fb = self._cdf
         ends = fa[1:] - fb[1:]
         # Inside bucket k, F_a - F_b stays within [fa[k] - fb[k+1], fa[k+1] - fb[k]]; rounding
@@ -273,25 +341,37 @@ class Pair:
         lower = fa[:-1] - fb[1:]
         best_max, best_min = float(ends.max()), float(ends.min())
         best_abs = max(best_max, -best_min)
-        filled = self._filled
         # ">=": a bucket that only ties the best value found may hold its first occurrence.
-        chosen = filled & ((upper >= best_max) | (lower <= best_min)
-                           | (upper >= best_abs) | (-lower >= best_abs))
-        values, ia, ib, _ = self._states(chosen)
+        out: BoolArray = self._filled & ((upper >= best_max) | (lower <= best_min)
+                                         | (upper >= best_abs) | (-lower >= best_abs))
+        return out
+
+    @cached_property
+    def _steady(self) -> BoolArray:
+        fa, fb = self._cdf
+        out: BoolArray = (fa[:-1] - fb[1:] >= 0) | (fa[1:] - fb[:-1] <= 0)  # one sign throughout
+        return out
+
+    @cached_property
+    def _unsteady(self) -> BoolArray:
+        out: BoolArray = ~self._steady & self._filled
+        return out
+
+    def ks(self, subsets: tuple[Subset, Subset] | None = None) -> KS:
+        """The KS extremes, exactly as scipy's ``ks_2samp`` finds them."""
+        values, ia, ib, _ = self._states(self._ks_buckets, subsets)
         diff = ia / self.a.size - ib / self.b.size
         gap = np.abs(diff)
         at = int(np.argmax(gap))
         return KS(float(diff.max()), float(diff.min()), float(values[at]),
                   float(ia[at] / self.a.size), float(ib[at] / self.b.size))
 
-    def wasserstein(self) -> float:
+    def wasserstein(self, subsets: tuple[Subset, Subset] | None = None) -> float:
         """``integral |F_a - F_b|``, equal to scipy's ``wasserstein_distance`` to ~1e-15."""
         fa, fb = self._cdf
         starts = self.grid.starts
         width = np.diff(starts)
-        upper = fa[1:] - fb[:-1]
-        lower = fa[:-1] - fb[1:]
-        steady = (lower >= 0) | (upper <= 0)  # one sign over the whole bucket
+        steady = self._steady
         total = 0.0
         if steady.any():
             parts = []
@@ -299,15 +379,16 @@ class Pair:
                 counts = np.diff(side.below).astype(np.float64)
                 # sum over the bucket of (start_{k+1} - x), as count * width - sum(x - start_k):
                 # offsets from the bucket start keep the sums small and accurate.
-                offset = np.bincount(side.bucket, weights=side.values - starts[side.bucket],
-                                     minlength=self.grid.n)
-                parts.append((counts * width - offset) / side.size)
+                offset = side.values - starts[side.bucket]
+                sums = np.bincount(side.bucket, weights=offset, minlength=self.grid.n)
+                del offset
+                parts.append((counts * width - sums) / side.size)
             # integral over bucket k of F_a - F_b: the difference entering it times the width,
             # plus the mass each side gains inside it.
             inside = (fa[:-1] - fb[:-1]) * width + (parts[0] - parts[1])
             total += float(np.abs(inside[steady]).sum())
-        if not steady.all():
-            total += self._integrate(~steady & self._filled)
+        if self._unsteady.any():
+            total += self._integrate(self._unsteady, subsets)
         return total
 
     @cached_property
@@ -315,11 +396,11 @@ class Pair:
         out: BoolArray = (np.diff(self.a.below) + np.diff(self.b.below)) > 0
         return out
 
-    def _integrate(self, chosen: BoolArray) -> float:
+    def _integrate(self, chosen: BoolArray, subsets: tuple[Subset, Subset] | None) -> float:
         """``integral |F_a - F_b|`` over the chosen buckets, from their sorted values."""
         fa, fb = self._cdf
         starts = self.grid.starts
-        values, ia, ib, k = self._states(chosen)
+        values, ia, ib, k = self._states(chosen, subsets)
         diff = np.abs(ia / self.a.size - ib / self.b.size)
         # Each value's state holds up to the next value of its bucket, or the bucket's end.
         following = np.empty_like(values)

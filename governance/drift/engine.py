@@ -436,27 +436,52 @@ def sample_tests(base: Sample, cur: Sample, edges: np.ndarray | None) -> dict[st
     """
     pair = buckets.Pair.of(base.raw, cur.raw)
     grid, a, b = pair.grid, pair.a, pair.b
-    extremes = pair.ks()
+    # Every bucket any statistic needs sorted is known from the counts up front (KS and
+    # Wasserstein refinement, the order statistics of the quantile edges and chart points,
+    # the frozen edges), so each side is sorted in one subset: _quantiles on a table picks
+    # order statistic floor(p (N - 1)).
+    chart_a, chart_b = (np.floor(_PROBS * (side.size - 1)).astype(np.int64) for side in (a, b))
+    if edges is None:
+        lower, upper, gamma = stats.quantile_ranks(a.size)
+        ranks_a = np.concatenate((chart_a, lower, upper))
+    else:
+        ranks_a = chart_a
+    home_a, home_b = a.bucket_of_rank(ranks_a), b.bucket_of_rank(chart_b)
+    chosen = pair.needs()
+    chosen[home_a] = True
+    chosen[home_b] = True
+    if edges is None:
+        for low, high in zip(home_a[chart_a.size:chart_a.size + lower.size],
+                             home_a[chart_a.size + lower.size:], strict=True):
+            chosen[low:high + 1] = True  # an interpolated edge lies between its two ranks
+    else:
+        chosen[grid.of(np.asarray(edges, dtype=np.float64))] = True
+    subsets = (a.subset(chosen), b.subset(chosen))
+    sub_a, sub_b = subsets
+    extremes = pair.ks(subsets)
     ks = stats.ks_asymptotic(stats.ks_distance(extremes.max_diff, extremes.min_diff),
                              a.size, b.size)
-    distance = pair.wasserstein()
+    distance = pair.wasserstein(subsets)
     if not math.isfinite(distance):
         # Values spanning more than the float64 range: the table path rescales (rare).
         return numeric_tests(base.table(), cur.table(), edges)
     mean, std = sample_mean_std(base.raw)
     scale = std if std > 0 else (abs(mean) if mean != 0 else 1.0)
+    picked = sub_a.order_stats(ranks_a, home_a)
     if edges is None:
-        lower, upper, gamma = stats.quantile_ranks(a.size)
-        cut = stats.quantile_lerp(a.order_stats(lower, grid), a.order_stats(upper, grid), gamma)
+        cut = stats.quantile_lerp(picked[chart_a.size:chart_a.size + lower.size],
+                                  picked[chart_a.size + lower.size:], gamma)
     else:
         cut = np.asarray(edges, dtype=np.float64)
-    expected = np.diff(np.concatenate(([0], a.count_le(cut, grid), [a.size])))
-    actual = np.diff(np.concatenate(([0], b.count_le(cut, grid), [b.size])))
+    points = np.unique(np.concatenate((picked[:chart_a.size],
+                                       sub_b.order_stats(chart_b, home_b))))
+    asked = np.concatenate((cut, points))
+    below_a, below_b = (sub.count_le(asked, grid) if sub.covers(grid.of(asked))
+                        else side.count_le(asked, grid)  # defensive: never expected
+                        for sub, side in ((sub_a, a), (sub_b, b)))
+    expected = np.diff(np.concatenate(([0], below_a[:cut.size], [a.size])))
+    actual = np.diff(np.concatenate(([0], below_b[:cut.size], [b.size])))
     terms = stats.psi_contributions(expected, actual)
-    # _quantiles on a table picks the order statistic floor(p (N - 1)).
-    points = np.unique(np.concatenate([
-        side.order_stats(np.floor(_PROBS * (side.size - 1)).astype(np.int64), grid)
-        for side in (a, b)]))
     return {
         "ks": {"statistic": ks.statistic, "p_value": ks.p_value},
         "wasserstein_norm": distance / scale,
@@ -465,8 +490,8 @@ def sample_tests(base: Sample, cur: Sample, edges: np.ndarray | None) -> dict[st
             "edges": cut.tolist(), "baseline": expected.tolist(), "current": actual.tolist(),
             "psi_terms": terms.tolist(),
             "ecdf_x": points.tolist(),
-            "ecdf_baseline": (a.count_le(points, grid) / a.size).tolist(),
-            "ecdf_current": (b.count_le(points, grid) / b.size).tolist(),
+            "ecdf_baseline": (below_a[cut.size:] / a.size).tolist(),
+            "ecdf_current": (below_b[cut.size:] / b.size).tolist(),
             "ks_x": extremes.at, "ks_baseline": extremes.ecdf_a,
             "ks_current": extremes.ecdf_b,
             "baseline_mean": mean, "baseline_std": std,
