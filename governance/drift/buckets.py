@@ -199,7 +199,8 @@ class Side:
 
     def subset(self, chosen: BoolArray) -> Subset:
         """The values of the chosen buckets, sorted (one pass over the side)."""
-        values = np.sort(self.values[chosen[self.bucket]])
+        values = self.values[chosen[self.bucket]]
+        values.sort()  # in place: the selection is already a copy (all of it for tied data)
         inside = np.zeros(self.below.size, np.int64)
         np.cumsum(np.where(chosen, np.diff(self.below), 0), out=inside[1:])
         return Subset(chosen, values, self.below - inside)
@@ -230,6 +231,17 @@ class Subset:
     chosen: BoolArray
     values: FloatArray
     outside: IntArray
+
+    @cached_property
+    def distinct(self) -> FloatArray:
+        """The distinct values, ascending: few for tied data, so merging both sides is cheap."""
+        if self.values.size < 2:
+            return self.values
+        new = np.empty(self.values.size, bool)
+        new[0] = True
+        np.not_equal(self.values[1:], self.values[:-1], out=new[1:])
+        out: FloatArray = self.values[new]
+        return out
 
     def covers(self, buckets: IndexArray) -> bool:
         """True when every given bucket is included."""
@@ -349,7 +361,7 @@ class Pair:
         """
         if subsets is None:
             subsets = (self.a.subset(chosen), self.b.subset(chosen))
-        merged = np.unique(np.concatenate([sub.values for sub in subsets]))
+        merged = np.union1d(*(sub.distinct for sub in subsets))
         k = self.grid.of(merged)
         keep = chosen[k]
         if not keep.all():
