@@ -201,6 +201,9 @@ def _monitor(args: argparse.Namespace) -> int:
 
 
 def _drift_compare(args: argparse.Namespace) -> int:
+    from governance.drift.special import preload
+
+    preload()  # scipy.special loads while DuckDB opens and reads (drift/special.py)
     from governance.drift import engine, files
     from governance.drift.memory import keep_freed_memory
     from governance.drift.policy import load_policy

@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.special
+
+from governance.drift.special import special
 
 _SQRT2PI = np.sqrt(2 * np.pi)
 _LOG_2PI = np.log(2 * np.pi)
@@ -73,7 +74,7 @@ def _sf(n: int, x: Any) -> Any:
         prob = 2 * (1.0 - x) ** n
         return _clip(prob)
     if x >= 0.5:  # Exact: 2 * smirnov
-        prob = 2 * scipy.special.smirnov(n, x)
+        prob = 2 * special().smirnov(n, x)
         return _clip(prob)
     nxsquared = t * x
     if n <= 140:
@@ -81,7 +82,7 @@ def _sf(n: int, x: Any) -> Any:
     if nxsquared >= 370.0:
         return 0.0
     if nxsquared >= 2.2:
-        prob = 2 * scipy.special.smirnov(n, x)
+        prob = 2 * special().smirnov(n, x)
         return _clip(prob)
     if n <= 100000 and n * x ** 1.5 <= 1.4:
         return None  # Durbin's matrix method (_kolmogn_DMTW): scipy's own code

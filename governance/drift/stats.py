@@ -50,9 +50,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.special
 
 from governance.drift import kolmogorov
+from governance.drift.special import special
 from governance.errors import DataError
 
 FloatArray = npt.NDArray[np.float64]
@@ -451,7 +451,7 @@ def _stirlerr(k: FloatArray) -> FloatArray:
     small = k <= 15.0
     if small.any():
         ks = k[small]
-        out[small] = scipy.special.gammaln(ks + 1.0) - (ks + 0.5) * np.log(ks) + ks - _HALF_LN_2PI
+        out[small] = special().gammaln(ks + 1.0) - (ks + 0.5) * np.log(ks) + ks - _HALF_LN_2PI
     return out
 
 
@@ -723,7 +723,7 @@ def chi2(baseline_counts: Any, current_counts: Any) -> TestResult:
     dof = expected.size - sum(expected.shape) + expected.ndim - 1
     terms = (observed.ravel() - expected.ravel()) ** 2 / expected.ravel()
     stat = float(np.sum(terms))
-    p_value = float(scipy.special.chdtrc(float(dof), stat))
+    p_value = float(special().chdtrc(float(dof), stat))
     return TestResult(stat, min(max(p_value, 0.0), 1.0))
 
 
@@ -753,7 +753,7 @@ def js_distance(baseline_counts: Any, current_counts: Any) -> float:
     p = b / b_total
     q = c / c_total
     m = (p + q) / 2.0
-    js = float(np.sum(scipy.special.rel_entr(p, m)) + np.sum(scipy.special.rel_entr(q, m)))
+    js = float(np.sum(special().rel_entr(p, m)) + np.sum(special().rel_entr(q, m)))
     js /= float(np.log(2.0))
     return min(max(math.sqrt(max(js / 2.0, 0.0)), 0.0), 1.0)
 
