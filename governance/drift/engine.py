@@ -648,7 +648,7 @@ def _only_value(side: Numeric | Sample) -> float | None:
     return float(side.values[0]) if len(side.values) == 1 else None
 
 
-BIG_ROWS = 3_000_000
+BIG_ROWS = 6_000_000
 
 
 def _count_rows(session: Session, source: Source) -> int:
@@ -723,8 +723,9 @@ def compare(
     jobs: dict[str, Future[tuple[FeatureResult, float | None]]] = {}
     try:
         raw: list[tuple[FeatureResult, float | None]] = []
-        # Past BIG_ROWS rows a numeric feature needs ~100 bytes a row while it is merged and
-        # tested: one feature at a time then keeps peak memory bounded (10M rows < 1.5 GiB).
+        # A numeric feature needs ~50 bytes a row (both sides' values and bucket indices, and
+        # DuckDB's copy while fetching): past BIG_ROWS rows one feature at a time keeps peak
+        # memory bounded (10M rows: 1.0 GiB; 5M rows two at a time: measured in benchmarks.md).
         single = max(reader.rows(baseline), reader.rows(current)) > BIG_ROWS
         gate = threading.Semaphore(1 if single else reader.workers)
         issues = schema_issues or {}
