@@ -2,7 +2,8 @@
 
 For each feature the warehouse returns small count tables (category counts; for numeric
 features the finite values one column at a time, or their ECDF steps on Databricks) and
-:mod:`governance.drift.stats` turns them into exact statistics. Verdicts need an effect size over
+:mod:`governance.drift.stats` (count tables) or :mod:`governance.drift.buckets` (large unsorted
+columns) turns them into exact statistics. Verdicts need an effect size over
 its threshold (see :mod:`governance.drift.policy`); degenerate inputs get a named status, never
 NaN.
 """
@@ -171,7 +172,7 @@ class Reader:
     """Fetches count tables for features, caching the baseline side across windows.
 
     On the embedded engine numeric features are computed on worker threads, each reading
-    through its own sibling connection, so both cores fetch, sort and test at once.
+    through its own sibling connection, so both cores fetch and test at once.
     """
 
     def __init__(self, session: Session | None = None, workers: int = 2, *,
@@ -737,7 +738,7 @@ def compare(
 
         for spec in specs:
             if spec.kind == "numeric" and spec.name not in issues and reader.parallel:
-                # Numeric features run on the worker threads (fetch, sort, test); at most
+                # Numeric features run on the worker threads (fetch, test); at most
                 # `workers` columns are in memory at once.
                 positional, named = args(spec)
                 jobs[spec.name] = reader.pool.submit(_gated, gate, reader, *positional,
