@@ -223,8 +223,14 @@ def _monitor(args: argparse.Namespace) -> int:
 
 
 def _drift_compare(args: argparse.Namespace) -> int:
+    from governance.drift.special import preload
+
+    preload()  # scipy.special loads while DuckDB opens and reads (drift/special.py)
     from governance.drift import engine, files
+    from governance.drift.memory import keep_freed_memory
     from governance.drift.policy import load_policy
+
+    keep_freed_memory()  # a one-shot process: reuse freed column buffers (drift/memory.py)
 
     policy = load_policy(args.policy)
     categorical = [c for c in (x.strip() for x in args.categorical.split(",")) if c]

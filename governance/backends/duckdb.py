@@ -58,7 +58,7 @@ class DuckDBSession(Session):
         """A session on a sibling connection to the same database, for another thread.
 
         Reads through it see committed data (not this unit of work's uncommitted writes); the
-        drift engine uses it to fetch and sort columns on both cores at once.
+        drift engine uses it to fetch and test columns on both cores at once.
         """
         return DuckDBSession(self._con.cursor())
 

@@ -2,7 +2,8 @@
 
 For each feature the warehouse returns small count tables (category counts; for numeric
 features the finite values one column at a time, or their ECDF steps on Databricks) and
-:mod:`governance.drift.stats` turns them into exact statistics. Verdicts need an effect size over
+:mod:`governance.drift.stats` (count tables) or :mod:`governance.drift.buckets` (large unsorted
+columns) turns them into exact statistics. Verdicts need an effect size over
 its threshold (see :mod:`governance.drift.policy`); degenerate inputs get a named status, never
 NaN.
 """
@@ -10,6 +11,7 @@ NaN.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from governance.drift import stats
+from governance.drift import buckets, stats
 from governance.drift.policy import Policy, Thresholds
 from governance.warehouse import Session
 
@@ -71,6 +73,37 @@ class Numeric:
     def n_valid(self) -> int:
         """Rows with a finite value."""
         return int(self.counts.sum())
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """One side of a numeric feature as fetched: row counts and the finite values, unsorted.
+
+    The embedded engine hands over whole columns; large ones are tested straight from the
+    unsorted values (:mod:`governance.drift.buckets`), small ones via :meth:`table`.
+    """
+
+    n_rows: int
+    n_null: int
+    n_inf: int
+    raw: np.ndarray
+
+    @property
+    def n_valid(self) -> int:
+        """Rows with a finite value."""
+        return int(self.raw.size)
+
+    def table(self) -> Numeric:
+        """The (value, count) table of this side (sorts a copy)."""
+        values, counts = _run_lengths(self.raw.copy())
+        return Numeric(self.n_rows, self.n_null, self.n_inf, values, counts)
+
+    def only_value(self) -> float | None:
+        """The value when every finite value is the same one, else None."""
+        if self.raw.size == 0:
+            return None
+        low, high = float(self.raw.min()), float(self.raw.max())
+        return low if low == high else None
 
 
 @dataclass(frozen=True)
@@ -139,7 +172,7 @@ class Reader:
     """Fetches count tables for features, caching the baseline side across windows.
 
     On the embedded engine numeric features are computed on worker threads, each reading
-    through its own sibling connection, so both cores fetch, sort and test at once.
+    through its own sibling connection, so both cores fetch and test at once.
     """
 
     def __init__(self, session: Session | None = None, workers: int = 2, *,
@@ -147,7 +180,7 @@ class Reader:
         self._session = session
         self._keep_baseline = keep_baseline
         # Baseline sides (and row counts, keyed by an empty column name) kept across windows.
-        self._cache: dict[tuple[Source, str], Numeric | Categorical | int] = {}
+        self._cache: dict[tuple[Source, str], Numeric | Sample | Categorical | int] = {}
         self._locks: dict[tuple[Source, str], threading.Lock] = {}
         self._guard = threading.Lock()
         self._forks: list[Session] = []
@@ -209,20 +242,20 @@ class Reader:
                 self._cache[key] = load()
             return self._cache[key]
 
-    def numeric(self, source: Source, column: str, *, cache: bool = False) -> Numeric:
-        """Counts of one numeric column (exact: every distinct finite value)."""
+    def numeric(self, source: Source, column: str, *, cache: bool = False) -> Numeric | Sample:
+        """One numeric column: its finite values (embedded engine) or their count table."""
         if cache and self._keep_baseline:
             found = self._cached((source, column), lambda: self._numeric(source, column))
-            assert isinstance(found, Numeric)
+            assert isinstance(found, Numeric | Sample)
             return found
         return self._numeric(source, column)
 
-    def _numeric(self, source: Source, column: str) -> Numeric:
+    def _numeric(self, source: Source, column: str) -> Numeric | Sample:
         session = self._here()
         if session.local_columns:
-            # Embedded engine: one scan per column and side. Sorting in numpy beats an SQL
-            # GROUP BY of every distinct value (docs/benchmarks.md); NaN (a null) and
-            # infinities are counted here, and the table is never held whole.
+            # Embedded engine: one scan per column and side, values kept unsorted (the tests
+            # sort only what they need); NaN (a null) and infinities are counted here, and
+            # the table is never held whole.
             name, params = source.query("drift/numeric_values", column)
             raw = session.fetch_column(name, params)
             finite = np.isfinite(raw)
@@ -231,9 +264,9 @@ class Reader:
                 n_nan = int(np.isnan(raw).sum())
                 n_inf = int(raw.size - finite.sum()) - n_nan
                 raw = raw[finite]
+            del finite
             n_rows = self.rows(source)
-            values, counts = _run_lengths(raw)
-            return Numeric(n_rows, n_rows - int(counts.sum()) - n_inf, n_inf, values, counts)
+            return Sample(n_rows, n_rows - int(raw.size) - n_inf, n_inf, raw)
         health = _health(session, source, column)
         # Warehouse path: only the ECDF step table (value, count) leaves the engine.
         name, params = source.query("drift/numeric_steps", column)
@@ -348,8 +381,16 @@ def _null_delta(base_rate: float | None, cur_rate: float | None) -> float:
     return abs(cur_rate - base_rate)
 
 
-def numeric_tests(base: Numeric, cur: Numeric, edges: np.ndarray | None) -> dict[str, Any]:
+def numeric_tests(base: Numeric | Sample, cur: Numeric | Sample, edges: np.ndarray | None
+                  ) -> dict[str, Any]:
     """KS, normalised Wasserstein and PSI on the frozen (or baseline-derived) bins."""
+    if isinstance(base, Sample) and isinstance(cur, Sample) \
+            and max(base.n_valid, cur.n_valid) > stats.KS_MAX_EXACT_N:
+        return sample_tests(base, cur, edges)
+    if isinstance(base, Sample):
+        base = base.table()
+    if isinstance(cur, Sample):
+        cur = cur.table()
     steps = stats.merge_sorted(base.values, base.counts, cur.values, cur.counts)
     ks = stats.ks_2samp(steps)
     distance = stats.wasserstein(steps)
@@ -385,6 +426,89 @@ def numeric_tests(base: Numeric, cur: Numeric, edges: np.ndarray | None) -> dict
 
 
 _PROBS = np.linspace(0.0, 1.0, 51)
+
+
+def sample_tests(base: Sample, cur: Sample, edges: np.ndarray | None) -> dict[str, Any]:
+    """:func:`numeric_tests` on unsorted values, sorting only what each statistic needs.
+
+    Same results as the table path: KS statistic and p-value, PSI, quantile edges and chart
+    points bit for bit; Wasserstein and the baseline std to ~1e-15 relative (sums in another
+    order). Used when scipy's KS is asymptotic (a side over 10k values).
+    """
+    pair = buckets.Pair.of(base.raw, cur.raw)
+    grid, a, b = pair.grid, pair.a, pair.b
+    # Every bucket any statistic needs sorted is known from the counts up front (KS and
+    # Wasserstein refinement, the order statistics of the quantile edges and chart points,
+    # the frozen edges), so each side is sorted in one subset: _quantiles on a table picks
+    # order statistic floor(p (N - 1)).
+    chart_a, chart_b = (np.floor(_PROBS * (side.size - 1)).astype(np.int64) for side in (a, b))
+    if edges is None:
+        lower, upper, gamma = stats.quantile_ranks(a.size)
+        ranks_a = np.concatenate((chart_a, lower, upper))
+    else:
+        ranks_a = chart_a
+    home_a, home_b = a.bucket_of_rank(ranks_a), b.bucket_of_rank(chart_b)
+    chosen = pair.needs()
+    chosen[home_a] = True
+    chosen[home_b] = True
+    if edges is None:
+        for low, high in zip(home_a[chart_a.size:chart_a.size + lower.size],
+                             home_a[chart_a.size + lower.size:], strict=True):
+            chosen[low:high + 1] = True  # an interpolated edge lies between its two ranks
+    else:
+        chosen[grid.of(np.asarray(edges, dtype=np.float64))] = True
+    subsets = (a.subset(chosen), b.subset(chosen))
+    sub_a, sub_b = subsets
+    extremes = pair.ks(subsets)
+    ks = stats.ks_asymptotic(stats.ks_distance(extremes.max_diff, extremes.min_diff),
+                             a.size, b.size)
+    distance = pair.wasserstein(subsets)
+    if not math.isfinite(distance):
+        # Values spanning more than the float64 range: the table path rescales (rare).
+        return numeric_tests(base.table(), cur.table(), edges)
+    mean, std = sample_mean_std(base.raw)
+    scale = std if std > 0 else (abs(mean) if mean != 0 else 1.0)
+    picked = sub_a.order_stats(ranks_a, home_a)
+    if edges is None:
+        cut = stats.quantile_lerp(picked[chart_a.size:chart_a.size + lower.size],
+                                  picked[chart_a.size + lower.size:], gamma)
+    else:
+        cut = np.asarray(edges, dtype=np.float64)
+    points = np.unique(np.concatenate((picked[:chart_a.size],
+                                       sub_b.order_stats(chart_b, home_b))))
+    asked = np.concatenate((cut, points))
+    below_a, below_b = (sub.count_le(asked, grid) if sub.covers(grid.of(asked))
+                        else side.count_le(asked, grid)  # defensive: never expected
+                        for sub, side in ((sub_a, a), (sub_b, b)))
+    expected = np.diff(np.concatenate(([0], below_a[:cut.size], [a.size])))
+    actual = np.diff(np.concatenate(([0], below_b[:cut.size], [b.size])))
+    terms = stats.psi_contributions(expected, actual)
+    return {
+        "ks": {"statistic": ks.statistic, "p_value": ks.p_value},
+        "wasserstein_norm": distance / scale,
+        "psi": float(terms.sum()),
+        "_chart": {
+            "edges": cut.tolist(), "baseline": expected.tolist(), "current": actual.tolist(),
+            "psi_terms": terms.tolist(),
+            "ecdf_x": points.tolist(),
+            "ecdf_baseline": (below_a[cut.size:] / a.size).tolist(),
+            "ecdf_current": (below_b[cut.size:] / b.size).tolist(),
+            "ks_x": extremes.at, "ks_baseline": extremes.ecdf_a,
+            "ks_current": extremes.ecdf_b,
+            "baseline_mean": mean, "baseline_std": std,
+        },
+    }
+
+
+def sample_mean_std(raw: np.ndarray) -> tuple[float, float]:
+    """:func:`weighted_mean_std` of unsorted values (each counted once)."""
+    scale = max(abs(float(raw.min())), abs(float(raw.max()))) if raw.size else 0.0
+    if scale == 0.0:
+        return 0.0, 0.0
+    # In cache-sized chunks: no column-sized temporaries (80 MB each at 10M rows).
+    mean = buckets.chunked_sum(raw, scale) / raw.size
+    std = math.sqrt(buckets.chunked_sum(raw, scale, mean, square=True) / raw.size)
+    return mean * scale, std * scale
 
 
 def weighted_mean_std(values: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
@@ -472,8 +596,8 @@ def compare_feature(
     *, max_categories: int, edges: np.ndarray | None = None,
 ) -> tuple[FeatureResult, float | None]:
     """Test one feature; returns the result and its p-value (for Benjamini-Hochberg)."""
-    base: Numeric | Categorical
-    cur: Numeric | Categorical
+    base: Numeric | Sample | Categorical
+    cur: Numeric | Sample | Categorical
     if spec.kind == "numeric":
         base = reader.numeric(baseline, spec.name, cache=True)
         cur = reader.numeric(current, spec.name)
@@ -486,7 +610,7 @@ def compare_feature(
                reason: str = "") -> FeatureResult:
         chart = dict(tests.get("_chart", {}))
         public = {k: v for k, v in tests.items() if k != "_chart"}
-        if isinstance(base, Numeric) and isinstance(cur, Numeric):
+        if not isinstance(base, Categorical) and not isinstance(cur, Categorical):
             public.setdefault("non_finite", {"baseline": base.n_inf, "current": cur.n_inf})
         return FeatureResult(spec.name, spec.kind, status, score, base.n_rows, cur.n_rows,
                              rate_b, rate_c, public, reason, spec.importance, chart)
@@ -501,10 +625,10 @@ def compare_feature(
                       f"fewer than {t.min_rows} non-null rows "
                       f"(baseline {base.n_valid}, current {cur.n_valid})"), None
     null_delta = _null_delta(rate_b, rate_c)
-    if isinstance(base, Numeric) and isinstance(cur, Numeric):
-        if len(base.values) == 1 and len(cur.values) == 1 and base.values[0] == cur.values[0] \
-                and null_delta < t.null_warn:
-            return result("constant", 0.0, {}, f"always {base.values[0]:g}"), None
+    if not isinstance(base, Categorical) and not isinstance(cur, Categorical):
+        only = _only_value(base)
+        if only is not None and only == _only_value(cur) and null_delta < t.null_warn:
+            return result("constant", 0.0, {}, f"always {only:g}"), None
         tests = numeric_tests(base, cur, edges)
         p_value = tests["ks"]["p_value"]
     else:
@@ -519,7 +643,13 @@ def compare_feature(
     return result(status, score, tests, reason), p_value
 
 
-BIG_ROWS = 3_000_000
+def _only_value(side: Numeric | Sample) -> float | None:
+    if isinstance(side, Sample):
+        return side.only_value()
+    return float(side.values[0]) if len(side.values) == 1 else None
+
+
+BIG_ROWS = 6_000_000
 
 
 def _count_rows(session: Session, source: Source) -> int:
@@ -594,8 +724,9 @@ def compare(
     jobs: dict[str, Future[tuple[FeatureResult, float | None]]] = {}
     try:
         raw: list[tuple[FeatureResult, float | None]] = []
-        # Past BIG_ROWS rows a numeric feature needs ~100 bytes a row while it is merged and
-        # tested: one feature at a time then keeps peak memory bounded (10M rows < 1.5 GiB).
+        # A numeric feature needs ~50 bytes a row (both sides' values and bucket indices, and
+        # DuckDB's copy while fetching): past BIG_ROWS rows one feature at a time keeps peak
+        # memory bounded (10M rows: 1.0 GiB; 5M rows two at a time: measured in benchmarks.md).
         single = max(reader.rows(baseline), reader.rows(current)) > BIG_ROWS
         gate = threading.Semaphore(1 if single else reader.workers)
         issues = schema_issues or {}
@@ -607,7 +738,7 @@ def compare(
 
         for spec in specs:
             if spec.kind == "numeric" and spec.name not in issues and reader.parallel:
-                # Numeric features run on the worker threads (fetch, sort, test); at most
+                # Numeric features run on the worker threads (fetch, test); at most
                 # `workers` columns are in memory at once.
                 positional, named = args(spec)
                 jobs[spec.name] = reader.pool.submit(_gated, gate, reader, *positional,

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from governance.drift import stats
-from governance.drift.engine import FeatureSpec, Numeric, Reader, Source, weighted_mean_std
+from governance.drift.engine import FeatureSpec, Numeric, Reader, Sample, Source, weighted_mean_std
 from governance.errors import DataError
 from governance.ledger import canonical_json
 from governance.warehouse import Session
@@ -58,7 +58,10 @@ def build_profile(session: Session, table: str, specs: Sequence[FeatureSpec],
             source = Source(table)
             if spec.kind == "numeric":
                 side = reader.numeric(source, spec.name)
-                profiles.append(_numeric(spec, side))
+                # A profile is frozen once per model version: the sorted table is affordable
+                # and keeps its mean, std and edges exactly as they always were.
+                profiles.append(_numeric(spec, side.table() if isinstance(side, Sample)
+                                         else side))
             else:
                 cat = reader.categorical(source, spec.name)
                 ranked = sorted(cat.counts.items(), key=lambda kv: (-kv[1], kv[0]))
