@@ -8,7 +8,7 @@ import streamlit as st
 
 from app import components, identity, resources
 from governance.drift import explore
-from governance.drift.policy import Policy
+from governance.drift.policy import configured_policy
 from governance.errors import GovernanceError
 from governance.response import pipeline, state, view
 from governance.warehouse import Warehouse
@@ -115,7 +115,9 @@ def _run(incident_id: str, who: str) -> None:
 
         try:
             outcome = pipeline.respond(warehouse, regs["uat"], regs["prod"], incident_id,
-                                       policy=Policy(), requested_by=who, progress=progress)
+                                       policy=components.guarded(lambda: configured_policy(
+                                           resources.settings().policy_file)),
+                                       requested_by=who, progress=progress)
         except GovernanceError as exc:
             box.update(label=f"Could not run: {exc}", state="error")
             return

@@ -179,10 +179,11 @@ def _ledger(args: argparse.Namespace) -> int:
 
 def _monitor(args: argparse.Namespace) -> int:
     from governance.drift import monitor
-    from governance.drift.policy import load_policy
+    from governance.drift.policy import configured_policy
 
-    warehouse = open_warehouse(load_settings())
-    policy = load_policy(args.policy)
+    settings = load_settings()
+    warehouse = open_warehouse(settings)
+    policy = configured_policy(settings.policy_file, args.policy)
 
     def show(o: monitor.WindowOutcome) -> None:
         span = f"{o.window[0]}..{o.window[1]}"

@@ -48,12 +48,13 @@ def _say(line: str) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``response run`` or ``response list``."""
-    from governance.drift.policy import load_policy
+    from governance.drift.policy import configured_policy
     from governance.response import pipeline, state
 
-    warehouse = open_warehouse(load_settings())
+    settings = load_settings()
+    warehouse = open_warehouse(settings)
     if args.response_command == "run":
-        policy = load_policy(args.policy)
+        policy = configured_policy(settings.policy_file, args.policy)
         ids = [args.incident] if args.incident else pipeline.unfinished(warehouse)
         if not ids:
             print("no unfinished incidents: nothing to do")

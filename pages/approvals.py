@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Literal, TypeVar
 
 import pandas as pd
@@ -14,7 +13,7 @@ from app import identity as signin
 from governance import approvals, approvals_view, promotion_job
 from governance.approvals_view import RequestView
 from governance.drift import explore
-from governance.drift.policy import Policy, load_policy
+from governance.drift.policy import Policy, configured_policy
 from governance.errors import GovernanceError
 from governance.warehouse import Session
 
@@ -31,8 +30,7 @@ st.caption("Review each candidate against the production champion on the same ha
 
 settings = components.guarded(resources.settings)
 warehouse = components.guarded(resources.warehouse)
-policy: Policy = components.guarded(
-    lambda: load_policy(Path(settings.policy_file) if settings.policy_file else None))
+policy: Policy = components.guarded(lambda: configured_policy(settings.policy_file))
 who = signin.current_identity(settings)
 held = signin.roles(who, settings)
 configured = signin.sign_in_configured(settings)

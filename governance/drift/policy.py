@@ -175,6 +175,14 @@ def _tables(section: Any, where: str, source: str, problems: list[str]) -> dict[
     return dict(section)
 
 
+def configured_policy(policy_file: str, override: Path | None = None) -> Policy:
+    """The policy in force: ``override`` (a ``--policy`` flag), else the settings'
+    ``GOV_POLICY_FILE``, else the built-in defaults, so the app and the CLI judge alike."""
+    if override is not None:
+        return load_policy(override)
+    return load_policy(Path(policy_file)) if policy_file else Policy()
+
+
 def load_policy(path: Path | None) -> Policy:
     """Read a policy file; ``None`` gives the built-in defaults.
 

@@ -128,3 +128,22 @@ def test_incident_on_the_newest_week_waits_for_labels(
     assert [("started", "refresh", None)] == _sql(
         home, "SELECT step, failed_step, dataset_table FROM governance.responses "
               "WHERE incident_id = ?", [incident])
+
+
+def test_the_configured_policy_file_gates_the_response(
+        home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """GOV_POLICY_FILE reaches `response run` (the app reads the same setting): an impossible
+    row minimum fails the refresh, naming the policy key; --policy overrides the setting."""
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[response]\nmin_rows = 10000000\n", encoding="utf-8")
+    _forget_response(home)
+    monkeypatch.setenv("GOV_POLICY_FILE", str(strict))
+
+    assert 1 == cli.main(["response", "run", "--incident", INCIDENT])
+    assert "(response.min_rows)" in capsys.readouterr().out
+
+    lenient = tmp_path / "lenient.toml"
+    lenient.write_text("[response]\nmin_rows = 10\n", encoding="utf-8")
+    assert 0 == cli.main(["response", "run", "--incident", INCIDENT, "--policy", str(lenient)])
+    assert f"{INCIDENT}: approval requested" in capsys.readouterr().out
