@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from governance import approvals, ledger, promotion
+from governance import approvals, ledger, mlflow_mirror, promotion
 from governance.errors import DecisionConflict, GovernanceError
 from governance.registry import Registry
 from governance.warehouse import Warehouse
@@ -107,6 +107,8 @@ def promote_approved(warehouse: Warehouse, uat: Registry, prod: Registry, approv
         prod_version = str(done.payload["prod_version"])
     _set_state(warehouse, approval, "promoted", "promotion_completed",
                {"prod_version": prod_version}, actor)
+    mlflow_mirror.refresh_after(warehouse, {"uat": uat, "prod": prod},
+                                f"the promotion of {approval_id}")
     with warehouse.session() as session:
         return approvals.get(session, approval_id)
 

@@ -163,6 +163,19 @@ class Registry:
         """One run, with params, metrics, tags and dataset inputs."""
         return self._client.get_run(run_id)
 
+    def all_runs(self) -> list[Run]:
+        """Every run of every active experiment (paged; for the local runs mirror)."""
+        experiments = [e.experiment_id for e in self._client.search_experiments()]
+        runs: list[Run] = []
+        token = None
+        while experiments:
+            page = self._client.search_runs(experiments, max_results=1000, page_token=token)
+            runs.extend(page)
+            token = page.token
+            if not token:
+                break
+        return runs
+
     def download_model(self, name: str, version: str, dest: Path) -> Path:
         """Download a version's model files into ``dest`` and return their folder."""
         from mlflow.artifacts import download_artifacts

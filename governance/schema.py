@@ -6,9 +6,10 @@ from governance import sql
 from governance.ledger import utc_now
 from governance.warehouse import Session
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DESCRIPTION = ("ledger, models, baselines, drift results and windows, incidents, approvals, "
-               "outbox, lineage, drift responses and evaluations, approval signatures")
+               "outbox, lineage, drift responses and evaluations, approval signatures, "
+               "MLflow runs mirror")
 
 
 def ddl_queries() -> list[str]:

@@ -5,6 +5,7 @@ Query files use ``:name`` parameters and logical table names:
 * ``governance.<table>`` and ``lineage.<table>``: Driftgate's own store;
 * ``uat.<schema>.<table>`` and ``prod.<schema>.<table>``: the two environments;
 * ``system.access.table_lineage`` / ``column_lineage``: Unity Catalog lineage;
+* ``system.mlflow.runs_latest``: MLflow runs (a local stand-in of the same columns on DuckDB);
 * ``IDENTIFIER(:name)``: a table or column chosen at run time (Databricks' own syntax), e.g. a
   model's inference log or one of its features. A table value must be a plain
   ``[catalog.][schema.]table`` name; a column value may be any text (non-ASCII and SQL-looking
@@ -246,12 +247,14 @@ def _map_tables(
         if dialect == "duckdb":
             if catalog == "system" and db == "access":
                 return _retarget(node, None, "lineage")
+            if catalog == "system" and db == "mlflow":
+                return _retarget(node, None, "mlflow")
             if catalog in ENVIRONMENTS:
                 return _retarget(node, None, f"{catalog}_{db}")
             return node
         if catalog in ENVIRONMENTS:
             return _retarget(node, catalogs[catalog], db)
-        if not catalog and db in ("governance", "lineage"):
+        if not catalog and db in ("governance", "lineage", "mlflow"):
             return _retarget(node, catalogs["gov"], db)
         return node
 

@@ -23,7 +23,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from governance import approvals, envguard, ledger, lineage, promotion, promotion_job, schema
+from governance import (
+    approvals,
+    envguard,
+    ledger,
+    lineage,
+    mlflow_mirror,
+    promotion,
+    promotion_job,
+    schema,
+)
 from governance.demo import models, retail
 from governance.drift import monitor as drift_monitor
 from governance.drift import profile as drift_profile
@@ -136,6 +145,8 @@ def seed(settings: Settings, *, reset: bool = False, progress: Progress = log.in
     _complete_one_request(warehouse, regs, settings, progress)
     progress("monitor: the newly promoted champion's windows after its training data")
     drift_monitor.run(warehouse, Policy(), since=retail.INFERENCE_START)
+    progress("mirroring MLflow runs for the audit view")
+    mlflow_mirror.sync(warehouse, regs)
     with warehouse.session() as session:
         ledger.append(session, actor=ACTOR, environment="global", event_type="demo_seeded",
                       subject="workspace",

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from governance import ledger
+from governance import ledger, mlflow_mirror
 from governance.drift.monitor import CLOSED
 from governance.drift.policy import Policy
 from governance.errors import DataError, EnvironmentViolation, GovernanceError
@@ -134,6 +134,8 @@ def respond(warehouse: Warehouse, uat: Registry, prod: Registry, incident_id: st
     finally:
         with warehouse.session() as session:
             state.release(session, incident_id, owner)
+    mlflow_mirror.refresh_after(warehouse, {"uat": uat, "prod": prod},
+                                f"the response to {incident_id}")
     return Outcome(incident_id, current.model_name, current.step, failed,
                    current.problems if failed else (), current.approval_id,
                    current.candidate_version)

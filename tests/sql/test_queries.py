@@ -128,6 +128,14 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         "champion_version": "1", "incident_id": "INC-x", "state": "pending",
         "requested_by": "system:test", "requested_at": NOW, "detail": "{}",
     },
+    "mlflow/forget_runs": {"workspace_id": "uat"},
+    "mlflow/insert_run": {
+        "update_time": NOW, "workspace_id": "uat", "experiment_id": "1", "run_id": "r-x",
+        "run_name": "n", "created_by": "system:test", "start_time": NOW, "end_time": NOW,
+        "status": "FINISHED", "params": '{"a": "1"}', "tags": '{"t": "v"}',
+        "metrics": '[{"metric_name": "auc", "latest_time": null, "latest_step": 0, '
+                   '"latest_value": 0.5, "min_value": 0.5, "max_value": 0.5}]',
+    },
     "baselines/for_version": {"model_name": "demand_forecast", "model_version": "1"},
     "baselines/insert": {
         "model_name": "m", "model_version": "1", "run_id": "r", "feature": "f",
