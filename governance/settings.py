@@ -84,7 +84,13 @@ class Settings:
     prod_mlflow_uri: str = _setting(
         "", "MLflow tracking+registry URI for prod; empty means a sqlite store under home."
     )
-    mlflow_ui_url: str = _setting("", "Base URL of an MLflow UI, used to link runs and versions.")
+    mlflow_ui_url: str = _setting(
+        "", "Base URL of the uat MLflow UI (on Databricks: the workspace URL); the audit view "
+        "links runs and versions to it. Empty: no links."
+    )
+    prod_mlflow_ui_url: str = _setting(
+        "", "Base URL of the prod MLflow UI; empty means the same as mlflow_ui_url."
+    )
     policy_file: str = _setting(
         "", "TOML policy (drift thresholds, [response] gates, required approvals) used by the "
         "app and the CLI; empty means the built-in defaults."

@@ -1,0 +1,1 @@
+"""The audit view's core: the single dashboard query, timelines, as-of, ledger integrity."""
