@@ -128,6 +128,20 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         "champion_version": "1", "incident_id": "INC-x", "state": "pending",
         "requested_by": "system:test", "requested_at": NOW, "detail": "{}",
     },
+    "audit/model_versions": {
+        "model_name": "", "actor": "", "search": "", "since": datetime(2000, 1, 1),
+        "until": datetime(2100, 1, 1), "sort": "live_from", "descending": True,
+        "max_rows": 10, "skip_rows": 0,
+    },
+    "audit/events": {
+        "model_name": "demand_forecast", "environment": "", "event_type": "", "actor": "",
+        "search": "", "since": datetime(2000, 1, 1), "until": datetime(2100, 1, 1),
+        "descending": True, "max_rows": 10, "skip_rows": 0,
+    },
+    "audit/event_counts": {"since": datetime(2000, 1, 1), "until": datetime(2100, 1, 1)},
+    "audit/trail": {"incident_id": INCIDENT, "approval_id": "", "trained_subject": ""},
+    "audit/promotions_of": {"model_name": "demand_forecast"},
+    "audit/as_of": {"as_of": datetime(2100, 1, 1)},
     "mlflow/forget_runs": {"workspace_id": "uat"},
     "mlflow/insert_run": {
         "update_time": NOW, "workspace_id": "uat", "experiment_id": "1", "run_id": "r-x",
