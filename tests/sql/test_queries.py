@@ -97,6 +97,7 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "incidents/get": {"incident_id": INCIDENT},
     "incidents/set_status": {"incident_id": INCIDENT, "status": "open", "updated_at": NOW},
     "lineage/upstream": {"target": "uat.training.demand_forecast_v1"},
+    "lineage/column_edges": {"target": "uat.training.demand_forecast_v1"},
     "response/get": {"incident_id": INCIDENT},
     "response/start": {"incident_id": "INC-x", "model_name": "m", "champion_version": "1",
                        "requested_by": "system:test", "lease_owner": "o", "lease_until": NOW,
