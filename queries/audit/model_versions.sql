@@ -3,8 +3,9 @@
 -- dataset (ledger + MLflow runs), both harness evaluations, and upstream lineage.
 -- Runs here and on Databricks SQL, where system.mlflow.runs_latest and system.access.table_lineage
 -- are the platform's system tables (locally: stand-ins with the same columns).
--- Empty text parameters mean "no filter". :sort is live_from | model | approver | incident;
--- :descending flips it. Paging in SQL; total_rows is the filtered count before paging.
+-- Empty text parameters mean "no filter"; :actor matches the approver, the requester or the
+-- candidate run's author, with or without the "user:" prefix.
+-- :sort is live_from | model | approver | incident; :descending flips it. Paging in SQL; total_rows is the filtered count before paging.
 -- params: model_name STRING, actor STRING, search STRING, since TIMESTAMP, until TIMESTAMP,
 --         sort STRING, descending BOOLEAN, max_rows INT, skip_rows INT
 -- returns: model_name, prod_version, uat_version, live_from, live_until, is_champion, reason,
@@ -109,9 +110,13 @@ filtered AS (
   FROM rows_ r
   WHERE (:model_name = '' OR r.model_name = :model_name)
     AND r.live_from >= :since AND r.live_from < :until
-    AND (:actor = '' OR lower(:actor) IN (lower(COALESCE(r.decided_by, '')),
-                                          lower(COALESCE(r.requested_by, '')),
-                                          lower(COALESCE(r.candidate_run_author, ''))))
+    AND (:actor = ''
+         OR lower(:actor) IN (lower(COALESCE(r.decided_by, '')),
+                              lower(COALESCE(r.requested_by, '')),
+                              lower(COALESCE(r.candidate_run_author, '')))
+         OR lower(concat('user:', :actor)) IN (lower(COALESCE(r.decided_by, '')),
+                                               lower(COALESCE(r.requested_by, '')),
+                                               lower(COALESCE(r.candidate_run_author, ''))))
     AND (:search = '' OR lower(concat_ws(' ', r.model_name, r.approval_id, r.incident_id,
            r.decided_by, r.requested_by, r.decision_comment, r.training_table,
            r.candidate_run_id, r.prod_run_id, r.dataset_digest, r.model_digest))

@@ -1,0 +1,86 @@
+"""Ledger status: verified once, reused while no row changes, re-walked after any change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from governance import ledger
+from governance.audit import integrity
+from governance.settings import Settings, load_settings
+from governance.warehouse import Warehouse, open_warehouse
+
+
+@pytest.fixture
+def copy(demo_settings: Settings, copy_home: Callable[[Path, Path], Path],
+         tmp_path: Path) -> Warehouse:
+    home = copy_home(demo_settings.home, tmp_path / "home")
+    return open_warehouse(load_settings({"GOV_HOME": str(home)}, {}))
+
+
+def raw(wh: Warehouse, statement: str) -> None:
+    """Tamper with the DuckDB file directly, as someone with file access would."""
+    con = duckdb.connect(str(wh.path))  # type: ignore[attr-defined]
+    try:
+        con.execute(statement)
+    finally:
+        con.close()
+
+
+def status(wh: Warehouse) -> integrity.LedgerStatus:
+    with wh.session() as s:
+        return integrity.status(s, wh.describe())
+
+
+def test_intact_then_reused_while_nothing_changes(copy: Warehouse) -> None:
+    first = status(copy)
+    assert first.intact
+    assert not first.cached
+    assert first.fingerprint[0] > 20
+    again = status(copy)
+    assert again.cached
+    assert again.verification == first.verification
+
+
+def test_an_append_is_walked_again(copy: Warehouse) -> None:
+    before = status(copy)
+    with copy.session() as s:
+        ledger.append(s, actor="system:test", environment="global", event_type="test_event",
+                      subject="x")
+    after = status(copy)
+    assert not after.cached
+    assert after.intact
+    assert after.verification.entries == before.verification.entries + 1
+
+
+def test_an_edited_payload_shows_broken_at_that_entry(copy: Warehouse) -> None:
+    assert status(copy).intact
+    raw(copy, "UPDATE governance.ledger SET payload = replace(payload, 'alice', 'mallory') "
+              "WHERE event_type = 'approval_decided'")
+    with copy.session() as s:
+        seq = s.fetch_rows("audit/promotions_of", {"model_name": "basket_propensity"})[-1]["seq"]
+    broken = status(copy)
+    assert not broken.cached
+    assert not broken.intact
+    assert broken.verification.broken_seq is not None
+    assert broken.verification.broken_seq < seq
+    assert "BROKEN at entry" in broken.verification.summary()
+
+
+def test_a_deleted_entry_shows_broken(copy: Warehouse) -> None:
+    status(copy)
+    raw(copy, "DELETE FROM governance.ledger WHERE seq = 5")
+    broken = status(copy)
+    assert not broken.intact
+    assert broken.verification.broken_seq == 5
+    assert "missing" in broken.verification.reason
+
+
+def test_workspaces_never_share_a_cached_result(copy: Warehouse, demo_settings: Settings) -> None:
+    status(copy)
+    other = open_warehouse(demo_settings)
+    with other.session() as s:
+        assert not integrity.status(s, other.describe()).cached
