@@ -224,3 +224,14 @@ def test_swapping_two_rows_is_detected(
 
     assert_broken_near(result, mutated, i + 1)
     assert i + 1 == result.broken_seq
+
+
+@PROPERTY
+@given(st.integers(min_value=1, max_value=2**40), bodies)
+def test_fast_body_text_is_the_canonical_body(seq: int, body: tuple[Any, ...]) -> None:
+    """The walk's hand-written body equals canonical_json(entry.body()) byte for byte."""
+    from governance.ledger import _body_text
+
+    row = make_row(seq, GENESIS, body)
+    entry = LedgerEntry(seq, *body, "")
+    assert _body_text(row) == canonical_json(entry.body())
