@@ -157,6 +157,15 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         "feature_type": "numeric", "importance": 0.1, "n_rows": 1, "null_rate": 0.0,
         "profile": "{}", "created_at": NOW,
     },
+    "evidence/chain_from": {"first_seq": 1},
+    "evidence/approvals": {"approval_id": "", "incident_id": INCIDENT},
+    **{f"evidence/drift_{q}": {"model_name": "demand_forecast", "model_version": "1",
+                               "first_window": date(2026, 10, 5),
+                               "last_window": date(2026, 11, 1)}
+       for q in ("windows", "results")},
+    "evidence/table_lineage_into": {"target": "uat.training.demand_forecast_v1"},
+    "evidence/column_lineage_into": {"target": "uat.training.demand_forecast_v1"},
+    "evidence/run": {"run_id": "r-x"},
 }
 
 
