@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from governance import overview
+from governance import lineage_graph, overview
 from governance.registry import Registry, quiet_mlflow, registries
 from governance.settings import Settings, load_settings
 from governance.warehouse import Warehouse, open_warehouse
@@ -37,6 +37,12 @@ def mlflow_registries() -> dict[str, Registry]:
 def load_overview() -> overview.Overview:
     """The overview, cached briefly so reruns stay fast."""
     return overview.load_overview(warehouse(), mlflow_registries())
+
+
+@st.cache_data(ttl=30, show_spinner="Reading lineage…")
+def load_lineage() -> lineage_graph.LineageGraph:
+    """The whole lineage graph, cached briefly: a click on the chart reruns the page."""
+    return lineage_graph.read_graph(warehouse())
 
 
 def describe_workspace() -> str:

@@ -136,35 +136,50 @@ def _closed_walk(start: str, members: set[str], successors: Mapping[str, list[st
     return (start,)
 
 
-def layers(nodes: Iterable[str], edges: Iterable[Edge]) -> dict[str, int]:
-    """Depth of each node: the longest path to it from a source, a cycle counting as one node.
+def layers(nodes: Iterable[str], edges: Iterable[Edge], *,
+           align_sinks: bool = False) -> dict[str, int]:
+    """Layer of each node, counted from the sources; a cycle counts as one node.
 
-    Computed on the condensation (components collapsed), which has no cycles, so it ends.
+    A node sits one layer after its deepest predecessor (longest path), then moves right up to
+    one layer before its nearest successor, so an edge does not cross a layer it could avoid.
+    Sources stay in layer 0. With ``align_sinks`` every sink that has a predecessor moves to
+    the last layer. Computed on the condensation (components collapsed), which has no
+    cycles, so it ends.
     """
     pairs = list(edges)
     comps = components(nodes, pairs)
     comp_of = {m: i for i, members in enumerate(comps) for m in members}
-    # Tarjan emits sinks first, so reversed order is a topological order of the condensation.
-    depth = dict.fromkeys(range(len(comps)), 0)
     into: dict[int, set[int]] = defaultdict(set)
+    out_of: dict[int, set[int]] = defaultdict(set)
     for s, t in pairs:
         if comp_of[s] != comp_of[t]:
             into[comp_of[t]].add(comp_of[s])
+            out_of[comp_of[s]].add(comp_of[t])
+    # Tarjan emits sinks first, so reversed order is a topological order of the condensation.
+    depth = dict.fromkeys(range(len(comps)), 0)
     for c in reversed(range(len(comps))):
         if into[c]:
             depth[c] = 1 + max(depth[p] for p in into[c])
+    last = max(depth.values(), default=0)
+    for c in range(len(comps)):  # sinks first: every successor is already final
+        if into[c] and out_of[c]:
+            depth[c] = max(depth[c], min(depth[t] for t in out_of[c]) - 1)
+        elif into[c] and align_sinks:
+            depth[c] = last
     return {m: depth[comp_of[m]] for m in comp_of}
 
 
 def layout(nodes: Iterable[str], edges: Iterable[Edge],
-           rank: Mapping[str, int] | None = None) -> dict[str, Point]:
+           rank: Mapping[str, int] | None = None, *,
+           align_sinks: bool = False) -> dict[str, Point]:
     """Deterministic positions: ``x`` = layer, ``y`` = row within the layer, centred on 0.
 
-    Layer 0 is sorted by ``rank`` then name; each later layer by the mean row of its
-    predecessors (fewer crossings), then ``rank``, then name. Same input, same figure.
+    Layers as in :func:`layers`. Layer 0 is sorted by ``rank`` then name; each later layer by
+    the mean row of its predecessors (fewer crossings), then ``rank``, then name. Same input,
+    same figure.
     """
     pairs = list(edges)
-    depth = layers(nodes, pairs)
+    depth = layers(nodes, pairs, align_sinks=align_sinks)
     rank = rank or {}
     preds = adjacency(pairs, reverse=True)
     by_layer: dict[int, list[str]] = defaultdict(list)

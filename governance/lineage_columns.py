@@ -161,4 +161,5 @@ def layout(lineage: ColumnLineage) -> dict[str, Point]:
     """Stable positions: raw columns on the left, the model's columns on the right."""
     rank = {n.id: KINDS.index(n.kind) for n in lineage.nodes}
     return graphs.layout([n.id for n in lineage.nodes],
-                         [(li.source, li.target) for li in lineage.links], rank)
+                         [(li.source, li.target) for li in lineage.links], rank,
+                         align_sinks=True)
