@@ -200,9 +200,16 @@ def _body_text(row: tuple[Any, ...]) -> str:
             f'"time":"{time.isoformat(timespec="microseconds")}Z","type":{_text(event_type)}}}')
 
 
-def verify_rows(rows: Iterable[tuple[Any, ...]]) -> Verification:
-    """Verify stored rows (``ledger/all_entries`` column order) in sequence order."""
-    prev_hash, expected, count = GENESIS, 1, 0
+def verify_rows(rows: Iterable[tuple[Any, ...]], *, after: tuple[int, str] = (0, GENESIS)
+                ) -> Verification:
+    """Verify stored rows (``ledger/all_entries`` column order) in sequence order.
+
+    Args:
+        rows: The rows, oldest first.
+        after: ``(seq, hash)`` of an already verified entry the rows continue from (the
+            default is the start of the chain). ``entries`` then counts only these rows.
+    """
+    prev_hash, expected, count = after[1], after[0] + 1, 0
     for row in rows:
         count += 1
         seq = int(row[0])

@@ -1,24 +1,33 @@
-"""Ledger status for the audit view: a full chain verification, cached by content fingerprint.
+"""Ledger status for the audit view: the full chain walk, cached and extended incrementally.
 
-Walking a million entries in Python takes seconds, too slow for every page render, yet the
-status must always be current. The warehouse computes a fingerprint of every stored row (count,
-last seq and an XOR of per-row hashes) in one scan; while it is unchanged the previous full
-verification still describes the same rows, so it is reused. Any edit, insert or delete changes
-the fingerprint and triggers a fresh walk. The fingerprint is a cache key, not evidence: the
-evidence is :func:`governance.ledger.verify`, which is what runs whenever the key changes.
+Walking a million entries takes seconds, too slow for every page render, yet the status must
+always be current. The warehouse fingerprints the rows up to a sequence number (count, last
+seq and an XOR of per-row hashes) in one scan. A verified prefix is remembered with its
+fingerprint: while that fingerprint is unchanged, those rows are the ones that were walked, so
+only entries appended since are walked, starting from the remembered head hash. Any edit or
+delete inside the prefix changes its fingerprint and the whole chain is walked again. The
+fingerprint is a cache key, not evidence: the evidence is the walk
+(:func:`governance.ledger.verify_rows`), and ``python -m governance ledger verify`` always walks
+everything.
+
+:func:`check` never blocks a page on a long walk: it answers from the cache when it can and
+otherwise walks in a background thread, in short units of work, reporting progress.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from governance import ledger
-from governance.warehouse import Session
+from governance.warehouse import Session, Warehouse
 
-_CACHE: dict[tuple[str, int, int, str], ledger.Verification] = {}
-_LOCK = threading.Lock()
+CHUNK = 50_000
+#: Walks shorter than this run inline even from :func:`check`.
+INLINE_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -26,9 +35,9 @@ class LedgerStatus:
     """What the audit view shows about the chain.
 
     Attributes:
-        verification: The full walk's result (intact, or the first broken entry).
+        verification: The walk's result (intact, or the first broken entry).
         fingerprint: ``(entries, last seq, checksum)`` of the rows it describes.
-        cached: True when the walk was reused because no row changed since.
+        cached: True when no entry had to be walked for this answer.
         seconds: How long the walk took when it ran.
     """
 
@@ -43,39 +52,150 @@ class LedgerStatus:
         return self.verification.intact
 
 
-def fingerprint(session: Session) -> tuple[int, int, str]:
-    """``(row count, max seq, checksum)`` of the stored ledger, computed in SQL."""
-    row = session.fetch_rows("audit/ledger_fingerprint")[0]
+@dataclass(frozen=True)
+class Pending:
+    """A background walk in progress: ``walked`` of about ``total`` entries so far."""
+
+    walked: int
+    total: int
+    seconds: float
+
+
+@dataclass
+class _Known:
+    upto: int
+    checksum: str
+    verification: ledger.Verification
+
+
+_KNOWN: dict[str, _Known] = {}
+_WALKS: dict[str, dict[str, Any]] = {}
+_LOCK = threading.Lock()
+
+
+def fingerprint(session: Session, upto: int | None = None) -> tuple[int, int, str]:
+    """``(row count, max seq, checksum)`` of the ledger rows with ``seq <= upto`` (all rows
+    when ``upto`` is ``None``), computed in SQL."""
+    row = session.fetch_rows("audit/ledger_fingerprint",
+                             {"upto": 2**62 if upto is None else upto})[0]
     return int(row["n"] or 0), int(row["max_seq"] or 0), str(row["checksum"] or "")
 
 
+def _plan(session: Session, workspace: str) -> tuple[tuple[int, int, str], _Known | None]:
+    """The whole ledger's fingerprint and a remembered verified prefix still valid for it."""
+    whole = fingerprint(session)
+    with _LOCK:
+        known = _KNOWN.get(workspace)
+    if known is None or known.upto > whole[1]:
+        return whole, None
+    if known.upto == whole[1]:
+        return whole, known if whole[2] == known.checksum else None
+    prefix = fingerprint(session, known.upto)
+    return whole, known if prefix[2] == known.checksum else None
+
+
+def _combine(known: _Known | None, walked: ledger.Verification) -> ledger.Verification:
+    if known is None:
+        return walked
+    return ledger.Verification(walked.intact, known.verification.entries + walked.entries,
+                               walked.broken_seq, walked.reason, walked.head_hash)
+
+
+def _remember(workspace: str, whole: tuple[int, int, str],
+              result: ledger.Verification) -> None:
+    with _LOCK:
+        _KNOWN[workspace] = _Known(whole[1], whole[2], result)
+
+
 def status(session: Session, workspace: str) -> LedgerStatus:
-    """Verify the chain unless an identical store was verified before in this process.
+    """Verify the chain now, walking only entries not verified before in this process.
 
     Args:
         session: An open unit of work.
         workspace: Identifies the store (e.g. ``Warehouse.describe()``), so two workspaces
-            never share a cached result.
+            never share a result.
     """
-    key_print = fingerprint(session)
-    key = (workspace, *key_print)
-    with _LOCK:
-        known = _CACHE.get(key)
-    if known is not None:
-        return LedgerStatus(known, key_print, True, 0.0)
+    whole, known = _plan(session, workspace)
+    if known is not None and (known.upto == whole[1] or not known.verification.intact):
+        return LedgerStatus(known.verification, whole, True, 0.0)
     started = time.perf_counter()
-    result = ledger.verify(session)
-    elapsed = time.perf_counter() - started
+    after = (known.upto, known.verification.head_hash) if known else (0, ledger.GENESIS)
+    rows = session.iterate("audit/ledger_after", {"after_seq": after[0], "max_rows": 2**31 - 1})
+    result = _combine(known, ledger.verify_rows(rows, after=after))
+    _remember(workspace, whole, result)
+    return LedgerStatus(result, whole, False, time.perf_counter() - started)
+
+
+def check(warehouse: Warehouse) -> LedgerStatus | Pending:
+    """The status without blocking on a long walk.
+
+    Answers from what is known when nothing changed, walks a short tail inline, and otherwise
+    starts (or reports on) a background walk; call again to pick up its result.
+    """
+    workspace = warehouse.describe()
+    with warehouse.session() as session:
+        whole, known = _plan(session, workspace)
+        todo = whole[1] - (known.upto if known else 0)
+        if known is not None and (todo == 0 or not known.verification.intact):
+            return LedgerStatus(known.verification, whole, True, 0.0)
+        if todo <= INLINE_ROWS:
+            return status(session, workspace)
     with _LOCK:
-        # Keep only the newest result per workspace: older fingerprints can never match again
-        # unless the store is rolled back, which must be re-verified anyway.
-        for old in [k for k in _CACHE if k[0] == workspace]:
-            del _CACHE[old]
-        _CACHE[key] = result
-    return LedgerStatus(result, key_print, False, elapsed)
+        walk = _WALKS.get(workspace)
+        failed = walk is not None and walk["done"] and walk["error"] is not None
+        if failed:
+            del _WALKS[workspace]  # report once; the next call walks again
+        elif walk is None or walk["done"]:
+            walk = {"walked": 0, "total": todo, "started": time.perf_counter(), "done": False,
+                    "error": None}
+            _WALKS[workspace] = walk
+            threading.Thread(target=_walk, args=(warehouse, workspace, known, walk),
+                             name="ledger-walk", daemon=True).start()
+    assert walk is not None
+    if failed:
+        raise walk["error"]
+    return Pending(walk["walked"], walk["total"], time.perf_counter() - walk["started"])
+
+
+def _chunks(warehouse: Warehouse, after_seq: int, upto: int,
+            walk: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    """Rows after ``after_seq`` up to ``upto``, read in short units of work so the walk never
+    holds the workspace open (the monitor may be writing)."""
+    while after_seq < upto:
+        with warehouse.session() as session:
+            rows = list(session.iterate("audit/ledger_after",
+                                        {"after_seq": after_seq, "max_rows": CHUNK}))
+        if not rows:
+            return
+        for row in rows:
+            if row[0] > upto:
+                return
+            yield row
+        after_seq = int(rows[-1][0])
+        walk["walked"] += len(rows)
+
+
+def _walk(warehouse: Warehouse, workspace: str, known: _Known | None,
+          walk: dict[str, Any]) -> None:
+    try:
+        with warehouse.session() as session:
+            whole = fingerprint(session)
+        after = (known.upto, known.verification.head_hash) if known else (0, ledger.GENESIS)
+        result = _combine(known, ledger.verify_rows(_chunks(warehouse, after[0], whole[1], walk),
+                                                    after=after))
+        with warehouse.session() as session:
+            # Rows edited while the walk ran would make its answer describe neither state:
+            # remember it only for the rows it actually saw.
+            if fingerprint(session, whole[1]) == whole:
+                _remember(workspace, whole, result)
+    except Exception as exc:  # handed to the next check() call, which raises it on the page
+        walk["error"] = exc
+    finally:
+        walk["done"] = True
 
 
 def forget() -> None:
-    """Drop every cached verification (tests, or an operator who wants a fresh walk)."""
+    """Drop every remembered verification (tests, or an operator who wants a fresh walk)."""
     with _LOCK:
-        _CACHE.clear()
+        _KNOWN.clear()
+        _WALKS.clear()

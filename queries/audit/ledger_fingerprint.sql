@@ -1,7 +1,10 @@
--- A cheap fingerprint of every stored ledger row (count, last seq, XOR of row hashes): when it
--- is unchanged, so is every row, and a cached chain verification still holds.
+-- A cheap fingerprint of the stored ledger rows with seq <= :upto (count, last seq, XOR of row
+-- hashes): while it is unchanged, so is every one of those rows, and a cached chain
+-- verification of them still holds.
+-- params: upto BIGINT
 -- returns: n, max_seq, checksum
 SELECT COUNT(*) AS n, MAX(seq) AS max_seq,
        CAST(bit_xor(xxhash64(seq, event_time, actor, environment, event_type, subject, payload,
                              hash)) AS STRING) AS checksum
 FROM governance.ledger
+WHERE seq <= :upto

@@ -143,6 +143,8 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "audit/trail": {"incident_id": INCIDENT, "approval_id": "", "trained_subject": ""},
     "audit/promotions_of": {"model_name": "demand_forecast"},
     "audit/as_of": {"as_of": datetime(2100, 1, 1)},
+    "audit/ledger_fingerprint": {"upto": 10},
+    "audit/ledger_after": {"after_seq": 3, "max_rows": 5},
     "mlflow/forget_runs": {"workspace_id": "uat"},
     "mlflow/insert_run": {
         "update_time": NOW, "workspace_id": "uat", "experiment_id": "1", "run_id": "r-x",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,3 +85,51 @@ def test_workspaces_never_share_a_cached_result(copy: Warehouse, demo_settings: 
     other = open_warehouse(demo_settings)
     with other.session() as s:
         assert not integrity.status(s, other.describe()).cached
+
+
+def test_a_broken_prefix_stays_broken_after_appends(copy: Warehouse) -> None:
+    raw(copy, "UPDATE governance.ledger SET actor = 'user:mallory@x' WHERE seq = 3")
+    assert status(copy).verification.broken_seq == 3
+    with copy.session() as s:
+        ledger.append(s, actor="system:test", environment="global", event_type="test_event",
+                      subject="x")
+    again = status(copy)
+    assert again.verification.broken_seq == 3
+    assert again.cached
+
+
+def wait_for_status(wh: Warehouse) -> integrity.LedgerStatus:
+    for _ in range(200):
+        answer = integrity.check(wh)
+        if isinstance(answer, integrity.LedgerStatus):
+            return answer
+        assert 0 <= answer.walked <= answer.total
+        time.sleep(0.05)
+    raise AssertionError("the background walk never finished")
+
+
+def test_check_walks_a_long_chain_in_the_background(copy: Warehouse,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(integrity, "INLINE_ROWS", 3)
+    monkeypatch.setattr(integrity, "CHUNK", 4)
+    first = integrity.check(copy)
+    assert isinstance(first, integrity.Pending)
+    assert first.total > 3
+    done = wait_for_status(copy)
+    assert done.intact
+    assert done.verification.entries == first.total
+    assert integrity.check(copy) == integrity.LedgerStatus(done.verification, done.fingerprint,
+                                                           True, 0.0)
+
+
+def test_check_finds_a_tampered_entry_in_the_background(copy: Warehouse,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(integrity, "INLINE_ROWS", 3)
+    raw(copy, "UPDATE governance.ledger SET subject = 'forged' WHERE seq = 7")
+    done = wait_for_status(copy)
+    assert not done.intact
+    assert done.verification.broken_seq == 7
+
+
+def test_check_answers_a_short_tail_inline(copy: Warehouse) -> None:
+    assert isinstance(integrity.check(copy), integrity.LedgerStatus)
