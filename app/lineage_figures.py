@@ -97,10 +97,11 @@ def _layout(fig: go.Figure, title: str, positions: Mapping[str, Point]) -> go.Fi
     right = max((p.x for p in positions.values()), default=0.0)
     fig.update_layout(
         title={"text": title, "font": {"size": 15}}, template="plotly_white",
-        height=int(max(360, 60 * (rows + 2))), margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        height=int(max(380, 60 * (rows + 3))), margin={"l": 10, "r": 10, "t": 50, "b": 10},
         xaxis={"visible": False, "range": [-0.6, right + 0.6]}, yaxis={"visible": False},
-        clickmode="event+select", dragmode="select", hovermode="closest",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
+        clickmode="event+select", hovermode="closest",
+        # Below the plot: above it the legend covers the title in a narrow column.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.02, "xanchor": "left", "x": 0.0})
     return fig
 
 
