@@ -193,3 +193,15 @@ def test_as_of_now_matches_the_registry_champions(demo: Session) -> None:
     assert view.champions_at(live, "uat") == {"basket_propensity": "2",
                                               "demand_forecast": "2", "price_elasticity": "1"}
     assert view.as_of(demo, datetime(2000, 1, 1)) == ()
+
+
+def test_dashboard_query_reads_the_system_tables_on_databricks() -> None:
+    """On a SQL warehouse the same file joins the platform's own system tables."""
+    from governance import sql
+
+    (text,) = sql.render("audit/model_versions", "databricks",
+                         {"gov": "main_gov", "uat": "uat", "prod": "prod"})
+    assert "system.mlflow.runs_latest" in text
+    assert "system.access.table_lineage" in text
+    assert "main_gov.governance.ledger" in text
+    assert "mlflow.runs_latest" not in text.replace("system.mlflow.runs_latest", "")
