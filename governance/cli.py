@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from governance import cli_approvals, cli_response, ledger
+from governance import cli_approvals, cli_evidence, cli_response, ledger
 from governance.errors import GovernanceError
 from governance.settings import describe, env_name, load_settings
 from governance.warehouse import open_warehouse
@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="do not start (or retry) drift responses after each run")
     cli_response.add_parser(sub)
     cli_approvals.add_parsers(sub)
+    cli_evidence.add_parsers(sub)
 
     conf = sub.add_parser("settings", help="print every setting with its value and doc")
     conf.add_argument("--markdown", action="store_true",
@@ -127,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_response.main(args)
         if args.command in ("approvals", "promote"):
             return cli_approvals.main(args)
+        if args.command == "evidence":
+            return cli_evidence.run(args)
         return _settings(markdown=args.markdown)
     except GovernanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
