@@ -28,6 +28,8 @@ ROLE_LABELS = {"approver": "approver", "data_scientist": "data scientist",
                "auditor": "auditor", "admin": "admin"}
 #: Roles that may open the approvals page (any Driftgate role).
 APPROVALS_ROLES = frozenset(ROLE_LABELS)
+#: Roles that may open the audit and lineage pages.
+AUDIT_ROLES = frozenset({"auditor", "admin", "approver"})
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,13 @@ def may_open_approvals(identity: Identity | None, held: frozenset[str],
     """Signed-in users with any role; everyone, read-only, when sign-in is not configured."""
     if identity is not None:
         return bool(held & APPROVALS_ROLES)
+    return not configured
+
+
+def may_open_audit(identity: Identity | None, held: frozenset[str], configured: bool) -> bool:
+    """Auditors, admins and approvers; everyone, read-only, when sign-in is not configured."""
+    if identity is not None:
+        return bool(held & AUDIT_ROLES)
     return not configured
 
 

@@ -30,6 +30,12 @@ PAGES = [
 if identity.may_open_approvals(who, held, identity.sign_in_configured(settings)):
     PAGES.append(st.Page(ROOT / "pages" / "approvals.py", title="Approvals",
                          icon=":material/approval:", url_path="approvals"))
+# Audit and lineage: auditors, admins and approvers (browsable when sign-in is not set up).
+if identity.may_open_audit(who, held, identity.sign_in_configured(settings)):
+    PAGES += [st.Page(ROOT / "pages" / "audit.py", title="Audit", icon=":material/fact_check:",
+                      url_path="audit"),
+              st.Page(ROOT / "pages" / "lineage.py", title="Lineage",
+                      icon=":material/account_tree:", url_path="lineage")]
 
 navigation = st.navigation(PAGES)
 components.environment_badge(settings.backend, resources.describe_workspace())
