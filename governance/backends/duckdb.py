@@ -135,6 +135,34 @@ class DuckDBSession(Session):
                              hint=f"the workspace is incomplete; {_RESET_HINT}") from exc
         self._con.unregister("_driftgate_frame")
 
+    def append_rows(self, table: str, rows: Any) -> None:
+        """Bulk-insert an Arrow table or DataFrame into one of Driftgate's own tables.
+
+        Only the large demo needs this: a million ledger rows one ``INSERT`` at a time would
+        take an hour. Columns are matched by name; missing ones get their default (NULL).
+
+        Args:
+            table: ``governance.<t>``, ``lineage.<t>`` or ``mlflow.<t>`` (never env data).
+            rows: The rows, as a ``pyarrow.Table`` or ``pandas.DataFrame``.
+
+        Raises:
+            QueryError: Not one of those schemas, or DuckDB refused the rows.
+        """
+        self._check_idle("append_rows")
+        parts = table.split(".")
+        if len(parts) != 2 or parts[0] not in ("governance", "lineage", "mlflow"):
+            raise QueryError("append_rows", f"{table!r} is not a governance, lineage or "
+                             "mlflow table")
+        insert = exp.Insert(this=exp.table_(parts[1], db=parts[0], quoted=True),
+                            expression=exp.select("*").from_("_driftgate_rows"), by_name=True)
+        self._con.register("_driftgate_rows", rows)
+        try:
+            self._con.execute(insert.sql(dialect="duckdb"))
+        except duckdb.Error as exc:
+            raise QueryError("append_rows", f"cannot append to {table}: "
+                             f"{str(exc).splitlines()[0]}") from exc
+        self._con.unregister("_driftgate_rows")
+
 
 def _query_error(name: str, exc: duckdb.Error) -> QueryError | WriteConflict:
     message = str(exc).splitlines()[0]
