@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="build the seeded retail demo workspace under GOV_HOME")
     demo.add_argument("--reset", action="store_true", help="throw away the existing workspace")
     demo.add_argument("--seed", type=int, help="override GOV_DEMO_SEED")
-    demo.add_argument("--scale", choices=("small", "default"), help="override GOV_DEMO_SCALE")
+    demo.add_argument("--scale", choices=("small", "default", "large"),
+                      help="override GOV_DEMO_SCALE")
 
     led = sub.add_parser("ledger", help="verify or list the audit ledger")
     led_sub = led.add_subparsers(dest="ledger_command", required=True)

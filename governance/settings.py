@@ -60,8 +60,9 @@ class Settings:
     )
     demo_seed: int = _setting(42, "Seed of the retail demo workspace.", parse=_int)
     demo_scale: str = _setting(
-        "default", "Size of the retail demo: small (tests) or default.",
-        choices=("small", "default"),
+        "default", "Size of the retail demo: small (tests), default, or large (default plus "
+        "three years of synthetic history: ~200 models, ~1M ledger entries).",
+        choices=("small", "default", "large"),
     )
     lock_timeout: float = _setting(
         10.0, "Seconds to retry a locked DuckDB workspace before failing.", parse=_positive_float

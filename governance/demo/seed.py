@@ -33,7 +33,7 @@ from governance import (
     promotion_job,
     schema,
 )
-from governance.demo import models, retail
+from governance.demo import large, models, retail
 from governance.drift import monitor as drift_monitor
 from governance.drift import profile as drift_profile
 from governance.drift.policy import Policy
@@ -113,15 +113,20 @@ def seed(settings: Settings, *, reset: bool = False, progress: Progress = log.in
     release_local_stores(settings)
     for folder in (settings.duckdb_dir, settings.mlflow_dir):
         shutil.rmtree(folder, ignore_errors=True)
-    scale = retail.SCALES[settings.demo_scale]
+    # The large demo is the default demo on top of years of synthetic history.
+    scale = retail.SCALES["default" if settings.demo_scale == "large" else settings.demo_scale]
     warehouse = open_warehouse(settings, create=True)
     regs = registries(settings)
+    history = None
+    if settings.demo_scale == "large":
+        progress("generating three years of synthetic history for ~200 models")
+        history = large.generate(settings.demo_seed)
     progress(f"generating retail data (seed {settings.demo_seed}, scale {scale.name})")
     ref = retail.generate_reference(settings.demo_seed, scale)
     training = retail.build_training_sets(ref)
     logs = retail.generate_inference_logs(ref, settings.demo_seed, scale)
     with envguard.prod_writes("governance.demo.seed", "demo upstream pipelines"):
-        tables = _build_data(warehouse, ref, training)
+        tables = _build_data(warehouse, ref, training, history, progress)
         progress("creating the uat and prod MLflow stores")
         for reg in regs.values():
             reg.create_store()
@@ -150,7 +155,8 @@ def seed(settings: Settings, *, reset: bool = False, progress: Progress = log.in
     with warehouse.session() as session:
         ledger.append(session, actor=ACTOR, environment="global", event_type="demo_seeded",
                       subject="workspace",
-                      payload={"seed": settings.demo_seed, "scale": scale.name, "tables": tables})
+                      payload={"seed": settings.demo_seed, "scale": settings.demo_scale,
+                               "tables": tables})
     return SeedReport(True, time.monotonic() - started, tables, metrics)
 
 
@@ -178,12 +184,17 @@ def _complete_one_request(warehouse: Warehouse, regs: dict[str, Registry], setti
 
 
 def _build_data(warehouse: Warehouse, ref: dict[str, pd.DataFrame],
-                training: dict[str, pd.DataFrame]) -> dict[str, int]:
+                training: dict[str, pd.DataFrame], history: large.History | None = None,
+                progress: Progress = log.info) -> dict[str, int]:
     tables: dict[str, int] = {}
-    now = ledger.utc_now()
     with warehouse.session() as session:
         schema.ensure_schema(session)
         session.execute("demo/prod_schemas")
+        if history is not None:
+            # First in the chain: the history's entries are all older than the demo's own.
+            progress("writing the synthetic history (ledger chain, drift, approvals, lineage)")
+            large.write(session, history, progress=progress)
+        now = ledger.utc_now()
         for name in RAW_TABLES:
             tables[f"prod.retail.{name}"] = _load(session, f"prod.retail.{name}", ref[name])
         for name, frame in training.items():

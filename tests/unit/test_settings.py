@@ -285,7 +285,7 @@ def test_describe_lists_every_field_with_a_doc() -> None:
         assert "" != doc.strip(), f"{var} has no doc"
     by_var = {row[0]: row for row in rows}
     assert "duckdb | databricks" == by_var["GOV_BACKEND"][2]
-    assert "small | default" == by_var["GOV_DEMO_SCALE"][2]
+    assert "small | default | large" == by_var["GOV_DEMO_SCALE"][2]
     assert "" == by_var["GOV_HOME"][2]
 
 
