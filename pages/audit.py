@@ -86,11 +86,12 @@ versions_tab, events_tab, as_of_tab = st.tabs(["Model versions", "Events", "As o
 
 # --- model versions: the single dashboard query ------------------------------------------------
 with versions_tab:
-    number = st.number_input("Page", min_value=1, step=1, key="audit_versions_page")
+    pager, about = st.columns([1, 6], vertical_alignment="bottom")
+    number = pager.number_input("Page", min_value=1, step=1, key="audit_versions_page")
     versions = read(lambda s: view.model_versions(
         s, where, sort=sort, descending=descending, offset=(number - 1) * size, limit=size))
-    st.caption(ui.page_caption(versions, "production versions")
-               + " · environment and event type filter the Events tab only")
+    about.caption(ui.page_caption(versions, "production versions")
+                  + " · environment and event type filter the Events tab only")
     if versions.rows:
         table, columns = ui.versions_table(versions.rows, settings)
         st.dataframe(table, column_config=columns, hide_index=True, width="stretch",
@@ -108,20 +109,22 @@ with versions_tab:
         icon=":material/download:", on_click="ignore")
 
     st.subheader("Timeline")
-    kind = st.segmented_control("Story of", ["production version", "drift incident"],
-                                default="production version", key="audit_trail_kind")
+    kind_col, pick_col = st.columns([1, 3], vertical_alignment="bottom")
+    kind = kind_col.segmented_control("Story of a", ["version", "incident"], default="version",
+                                      key="audit_trail_kind")
     chosen_trail: trail.Trail | None = None
     gaps: tuple[str, ...] = ()
-    if kind == "drift incident":
+    if kind == "incident":
         found = {i.incident_id: i for i in read(lambda s: selection.incidents(s, model))}
-        incident = st.selectbox("Incident", list(found), key="audit_incident",
+        incident = pick_col.selectbox("Incident", list(found), key="audit_incident",
                                 format_func=lambda i: found[i].label())
         if incident is not None:
             chosen_trail = attempt(lambda s: trail.incident_trail(s, incident))
     else:
         on_page = {f"{r.model_name}/{r.prod_version}": r for r in versions.rows}
-        picked = st.selectbox("Version (from this page)", list(on_page), key="audit_version",
-                              format_func=lambda k: ui.version_label(on_page[k]))
+        picked = pick_col.selectbox("Version (from this page)", list(on_page),
+                                    key="audit_version",
+                                    format_func=lambda k: ui.version_label(on_page[k]))
         if picked is not None:
             row = on_page[picked]
             chosen_trail = attempt(lambda s: trail.version_trail(s, row.model_name,
@@ -151,10 +154,11 @@ with events_tab:
     if chart is not None:
         st.plotly_chart(chart, width="stretch", key="audit_counts_chart")
         st.caption("Counts cover the date range only; the table below applies every filter.")
-    number = st.number_input("Page", min_value=1, step=1, key="audit_events_page")
+    pager, about = st.columns([1, 6], vertical_alignment="bottom")
+    number = pager.number_input("Page", min_value=1, step=1, key="audit_events_page")
     entries = read(lambda s: view.events(s, where, descending=descending,
                                          offset=(number - 1) * size, limit=size))
-    st.caption(ui.page_caption(entries, "ledger entries"))
+    about.caption(ui.page_caption(entries, "ledger entries"))
     if entries.rows:
         st.dataframe(ui.events_table(entries.rows), hide_index=True, width="stretch",
                      key="audit_events")

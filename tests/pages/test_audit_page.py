@@ -197,7 +197,7 @@ def test_version_timeline_steps_in_order(demo_env: Settings) -> None:
 
 
 def test_incident_timeline_of_a_pending_incident(demo_env: Settings) -> None:
-    at = page(audit_trail_kind="drift incident", audit_model="demand_forecast")
+    at = page(audit_trail_kind="incident", audit_model="demand_forecast")
     assert "INC-demand_forecast-20261005" == at.selectbox(key="audit_incident").value
     steps = list(frame(at, "timeline")["step"])
     assert steps[-1] == "approval requested"  # nobody has decided yet
