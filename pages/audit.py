@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time
 from typing import TypeVar
 
@@ -12,7 +12,7 @@ from app import audit_components as ui
 from app import audit_figures, components, resources
 from app import identity as signin
 from governance.audit import export, selection, trail, view
-from governance.audit.view import AuditFilter
+from governance.audit.view import AuditFilter, VersionRow
 from governance.drift import explore
 from governance.errors import GovernanceError
 from governance.warehouse import Session
@@ -82,90 +82,97 @@ except GovernanceError as exc:
     ui.show_error(exc)
     st.stop()
 
-versions_tab, events_tab, as_of_tab = st.tabs(["Model versions", "Events", "As of"])
 
-# --- model versions: the single dashboard query ------------------------------------------------
-with versions_tab:
-    pager, about = st.columns([1, 6], vertical_alignment="bottom")
-    number = pager.number_input("Page", min_value=1, step=1, key="audit_versions_page")
-    versions = read(lambda s: view.model_versions(
-        s, where, sort=sort, descending=descending, offset=(number - 1) * size, limit=size))
-    about.caption(ui.page_caption(versions, "production versions")
-                  + " · environment and event type filter the Events tab only")
+def pager(noun: str, key: str, load: Callable[[Session, int], view.Page[T]]) -> view.Page[T]:
+    """Page number beside the row count; the rows of that page, fetched in SQL."""
+    number_col, about = st.columns([1, 6], vertical_alignment="bottom")
+    number = number_col.number_input("Page", min_value=1, step=1, key=key, persist_state="page")
+    page = read(lambda s: load(s, (number - 1) * size))
+    about.caption(ui.page_caption(page, noun))
+    if not page.rows and page.total:
+        st.warning(f"Page {number} is past the end: {page.pages} page(s) at this size.",
+                   icon=":material/last_page:")
+    return page
+
+
+def versions_view() -> None:
+    """The single dashboard query, its CSV, and the story of one version or incident."""
+    versions = pager("production versions", "audit_versions_page",
+                     lambda s, offset: view.model_versions(s, where, sort=sort,
+                                                           descending=descending,
+                                                           offset=offset, limit=size))
     if versions.rows:
         table, columns = ui.versions_table(versions.rows, settings)
         st.dataframe(table, column_config=columns, hide_index=True, width="stretch",
                      key="audit_versions")
-    elif versions.total:
-        st.warning(f"Page {number} is past the end: {versions.pages} page(s) at this size.",
-                   icon=":material/last_page:")
-    else:
+    elif not versions.total:
         st.info("No production version matches the filters.", icon=":material/filter_alt_off:")
+    st.caption("Environment and event type filter the Events tab only.")
     st.download_button(
         "Download CSV (every matching version)", key="audit_versions_csv",
         data=deferred(lambda s: export.versions_csv(s, where, sort=sort,
                                                     descending=descending)),
         file_name=export.filename("versions", where, datetime.now(UTC)), mime="text/csv",
         icon=":material/download:", on_click="ignore")
+    timeline_view(versions.rows)
 
+
+def timeline_view(rows: Sequence[VersionRow]) -> None:
+    """Pick a version on this page, or any incident: its steps as a chart and a table."""
     st.subheader("Timeline")
     kind_col, pick_col = st.columns([1, 3], vertical_alignment="bottom")
     kind = kind_col.segmented_control("Story of a", ["version", "incident"], default="version",
-                                      key="audit_trail_kind")
-    chosen_trail: trail.Trail | None = None
+                                      key="audit_trail_kind", persist_state="page")
+    story: trail.Trail | None = None
     gaps: tuple[str, ...] = ()
     if kind == "incident":
         found = {i.incident_id: i for i in read(lambda s: selection.incidents(s, model))}
         incident = pick_col.selectbox("Incident", list(found), key="audit_incident",
-                                format_func=lambda i: found[i].label())
+                                      format_func=lambda i: found[i].label(),
+                                      persist_state="page")
         if incident is not None:
-            chosen_trail = attempt(lambda s: trail.incident_trail(s, incident))
+            story = attempt(lambda s: trail.incident_trail(s, incident))
+        if story is not None and story.prod_version:
+            promoted, version = story.model_name, str(story.prod_version)
+            row = read(lambda s: selection.version_row(s, promoted, version))
+            gaps = row.gaps if row else ()
     else:
-        on_page = {f"{r.model_name}/{r.prod_version}": r for r in versions.rows}
+        on_page = {f"{r.model_name}/{r.prod_version}": r for r in rows}
         picked = pick_col.selectbox("Version (from this page)", list(on_page),
-                                    key="audit_version",
+                                    key="audit_version", persist_state="page",
                                     format_func=lambda k: ui.version_label(on_page[k]))
         if picked is not None:
-            row = on_page[picked]
-            chosen_trail = attempt(lambda s: trail.version_trail(s, row.model_name,
-                                                                 row.prod_version))
-    if chosen_trail is not None and chosen_trail.prod_version:
-        story = chosen_trail
-        promoted = read(lambda s: selection.version_row(s, story.model_name,
-                                                        str(story.prod_version)))
-        gaps = promoted.gaps if promoted else ()
-    if chosen_trail is None:
+            chosen = on_page[picked]
+            story = attempt(lambda s: trail.version_trail(s, chosen.model_name,
+                                                          chosen.prod_version))
+            gaps = chosen.gaps
+    if story is None:
         st.caption("Pick a version or an incident to see its story.")
-    else:
-        for gap in gaps:
-            st.warning(f"Gap in {chosen_trail.subject}: {gap}", icon=":material/report:")
-        steps = chosen_trail.timeline
-        figure = audit_figures.timeline(steps, f"Story of {chosen_trail.subject}")
-        if figure is not None:
-            st.plotly_chart(figure, width="stretch", key="audit_timeline_chart")
-        st.dataframe(ui.timeline_table(steps), hide_index=True, width="stretch",
-                     key="audit_timeline")
-        ui.evidence_pack(warehouse, chosen_trail, who, signin.sign_in_configured(settings))
+        return
+    for gap in gaps:
+        st.warning(f"Gap in {story.subject}: {gap}", icon=":material/report:")
+    steps = story.timeline
+    figure = audit_figures.timeline(steps, f"Story of {story.subject}")
+    if figure is not None:
+        st.plotly_chart(figure, width="stretch", key="audit_timeline_chart")
+    st.dataframe(ui.timeline_table(steps), hide_index=True, width="stretch",
+                 key="audit_timeline")
+    ui.evidence_pack(warehouse, story, who, signin.sign_in_configured(settings))
 
-# --- events: the ledger, filtered --------------------------------------------------------------
-with events_tab:
-    counts = read(lambda s: view.event_counts(s, where))
-    chart = audit_figures.event_counts(counts)
+
+def events_view() -> None:
+    """The filtered ledger, paged, with counts per type and its CSV."""
+    chart = audit_figures.event_counts(read(lambda s: view.event_counts(s, where)))
     if chart is not None:
         st.plotly_chart(chart, width="stretch", key="audit_counts_chart")
         st.caption("Counts cover the date range only; the table below applies every filter.")
-    pager, about = st.columns([1, 6], vertical_alignment="bottom")
-    number = pager.number_input("Page", min_value=1, step=1, key="audit_events_page")
-    entries = read(lambda s: view.events(s, where, descending=descending,
-                                         offset=(number - 1) * size, limit=size))
-    about.caption(ui.page_caption(entries, "ledger entries"))
+    entries = pager("ledger entries", "audit_events_page",
+                    lambda s, offset: view.events(s, where, descending=descending,
+                                                  offset=offset, limit=size))
     if entries.rows:
         st.dataframe(ui.events_table(entries.rows), hide_index=True, width="stretch",
                      key="audit_events")
-    elif entries.total:
-        st.warning(f"Page {number} is past the end: {entries.pages} page(s) at this size.",
-                   icon=":material/last_page:")
-    else:
+    elif not entries.total:
         st.info("No ledger entry matches the filters.", icon=":material/filter_alt_off:")
     st.download_button(
         "Download CSV (every matching entry)", key="audit_events_csv",
@@ -173,12 +180,14 @@ with events_tab:
         file_name=export.filename("events", where, datetime.now(UTC)), mime="text/csv",
         icon=":material/download:", on_click="ignore")
 
-# --- as of: what was live at a moment ------------------------------------------------------
-with as_of_tab:
+
+def as_of_view() -> None:
+    """Which version was live in each environment at a chosen moment."""
     day_col, time_col = st.columns(2)
     day = day_col.date_input("As of date (UTC)", value=datetime.now(UTC).date(),
-                             key="audit_as_of_date")
-    clock = time_col.time_input("Time (UTC)", value=time(23, 59), key="audit_as_of_time")
+                             key="audit_as_of_date", persist_state="page")
+    clock = time_col.time_input("Time (UTC)", value=time(23, 59), key="audit_as_of_time",
+                                persist_state="page")
     moment = datetime.combine(day, clock).replace(second=59, microsecond=999_999)
     live = read(lambda s: view.as_of(s, moment))
     if live:
@@ -187,3 +196,11 @@ with as_of_tab:
                    "trained version then.")
     else:
         st.info(f"Nothing was live yet at {moment:%Y-%m-%d %H:%M} UTC.", icon=":material/info:")
+
+
+# Lazy tabs: only the open one runs, so a render costs one tab's queries.
+tabs = st.tabs(["Model versions", "Events", "As of"], key="audit_tab", on_change="rerun")
+for tab, render in zip(tabs, (versions_view, events_view, as_of_view), strict=True):
+    with tab:
+        if tab.open:
+            render()

@@ -165,7 +165,7 @@ def test_sort_and_direction_are_applied(demo_env: Settings) -> None:
 
 def test_paging(demo_env: Settings) -> None:
     """Events: 30 entries at 10 a page; versions: a page past the end says so."""
-    at = page(audit_page_size=10)
+    at = page(audit_page_size=10, audit_tab="Events")
     assert "Rows 1–10 of 30 ledger entries · page 1 of 3" in texts(at, "caption")
     first = list(frame(at, "events")["seq"])
     assert list(range(30, 20, -1)) == first
@@ -174,9 +174,14 @@ def test_paging(demo_env: Settings) -> None:
     assert list(range(20, 10, -1)) == list(frame(at, "events")["seq"])
     assert "Rows 11–20 of 30 ledger entries · page 2 of 3" in texts(at, "caption")
 
-    at.number_input(key="audit_versions_page").set_value(2).run()
+    at = page(audit_page_size=10, audit_versions_page=2)
     assert "Page 2 is past the end: 1 page(s) at this size." in texts(at, "warning")
-    assert not at.exception
+    # The page number survives a visit to another tab (its widget is not rendered there).
+    at.session_state["audit_tab"] = "As of"
+    at.run()
+    at.session_state["audit_tab"] = "Model versions"
+    at.run()
+    assert 2 == at.number_input(key="audit_versions_page").value
 
 
 def test_version_timeline_steps_in_order(demo_env: Settings) -> None:
@@ -205,17 +210,17 @@ def test_incident_timeline_of_a_pending_incident(demo_env: Settings) -> None:
 
 
 def test_as_of_table(demo_env: Settings) -> None:
-    table = frame(page(), "as_of").set_index("model")
+    table = frame(page(audit_tab="As of"), "as_of").set_index("model")
     assert {"basket_propensity": "2", "demand_forecast": "1", "price_elasticity": "1"} == dict(
         table["prod version"])
     assert "2" == table.loc["demand_forecast", "uat version"]  # the pending candidate
 
-    at = page(audit_as_of_date=date(2020, 1, 1))
+    at = page(audit_tab="As of", audit_as_of_date=date(2020, 1, 1))
     assert "Nothing was live yet at 2020-01-01 23:59 UTC." in texts(at, "info")
 
 
 def test_events_filtered_by_event_type(demo_env: Settings) -> None:
-    at = page(audit_event_type="approval_decided")
+    at = page(audit_event_type="approval_decided", audit_tab="Events")
     events = frame(at, "events")
     assert ["approval_decided"] == list(events["type"])
     assert "user:alice@retail.example" == events["actor"].iloc[0]
@@ -231,11 +236,22 @@ def test_reversed_date_range_is_a_clear_message(demo_env: Settings) -> None:
 
 
 def test_csv_downloads_are_offered_with_their_file_names(demo_env: Settings) -> None:
-    at = page(audit_model="basket_propensity")
-    buttons = at.get("download_button")
-    labels = [b.proto.label for b in buttons]
+    labels = [b.proto.label for b in page(audit_model="basket_propensity").get(
+        "download_button")]
     assert "Download CSV (every matching version)" in labels
+    labels = [b.proto.label for b in page(audit_tab="Events").get("download_button")]
     assert "Download CSV (every matching entry)" in labels
+
+
+def test_only_the_open_tab_runs(demo_env: Settings) -> None:
+    """Lazy tabs: the versions tab does not query events, and the other way round."""
+    at = page()
+    assert {"versions", "timeline"} == {n for n, c in TABLES.items()
+                                        if any(c in d.value.columns for d in at.dataframe)}
+    at.session_state["audit_tab"] = "Events"
+    at.run()
+    assert {"events"} == {n for n, c in TABLES.items()
+                          if any(c in d.value.columns for d in at.dataframe)}
 
 
 def test_evidence_pack_is_prepared_on_demand(demo_env: Settings) -> None:
