@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -20,7 +18,7 @@ from governance.evidence import pack
 from governance.identity import Identity
 from governance.ledger import LedgerEntry
 from governance.settings import Settings
-from governance.warehouse import Warehouse
+from governance.warehouse import Session, Warehouse
 
 ALL = ""
 PACK = "audit_pack"
@@ -29,33 +27,10 @@ SORT_LABELS = {"live_from": "live from", "model": "model and version", "approver
 _RED = "color: #B71C1C; font-weight: 600"
 _GAP = "background-color: #FDECEA; color: #B71C1C; font-weight: 600"
 
-# When each (workspace, fingerprint) was last walked in this process. integrity.status caches
-# the walk but not its time, and an auditor needs to know how fresh "intact" is.
-_VERIFIED_AT: dict[tuple[str, tuple[int, int, str]], datetime] = {}
-_LOCK = threading.Lock()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def verified_at(status: LedgerStatus, workspace: str) -> datetime:
-    """When a walk covering exactly these rows finished, as far as this process saw it.
-
-    A walk that just ran is stamped now; a cached answer keeps the stamp of the walk behind
-    it, or is stamped when first seen (a background walk finishes between two renders).
-    """
-    key = (workspace, status.fingerprint)
-    with _LOCK:
-        if not status.cached or key not in _VERIFIED_AT:
-            _VERIFIED_AT[key] = _now()
-        return _VERIFIED_AT[key]
-
-
-def ledger_banner(status: LedgerStatus, workspace: str) -> None:
+def ledger_banner(status: LedgerStatus) -> None:
     """Green "intact: N entries, head …" or red "BROKEN at entry N: reason", and how fresh."""
     result = status.verification
-    stamp = f"{verified_at(status, workspace):%Y-%m-%d %H:%M:%S} UTC"
+    stamp = f"{status.verified_at:%Y-%m-%d %H:%M:%S} UTC"
     if status.cached:
         freshness = (f"Chain walked by {stamp}; its {status.fingerprint[0]:,} rows are unchanged "
                      "since (SQL content fingerprint checked on this render).")
@@ -71,17 +46,20 @@ def ledger_banner(status: LedgerStatus, workspace: str) -> None:
     st.caption(freshness)
 
 
-def ledger_status(warehouse: Warehouse) -> None:
-    """The ledger's status, never blocking the page: a long walk shows its progress instead."""
+def ledger_status(warehouse: Warehouse, session: Session | None = None) -> None:
+    """The ledger's status, never blocking the page: a long walk shows its progress instead.
+
+    ``session`` is the render's unit of work, reused for the fingerprint check.
+    """
     try:
-        result = integrity.check(warehouse)
+        result = integrity.check(warehouse, session)
     except GovernanceError as exc:
         show_error(exc)
         return
     if isinstance(result, integrity.Pending):
         _walking(warehouse)
     else:
-        ledger_banner(result, warehouse.describe())
+        ledger_banner(result)
 
 
 @st.fragment(run_every=2)

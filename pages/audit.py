@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time
 from typing import TypeVar
@@ -29,15 +30,27 @@ warehouse = components.guarded(resources.warehouse)
 who = signin.current_identity(settings)
 
 
+# One unit of work per render, opened below: opening a workspace file with hundreds of tables
+# costs ~40 ms, so a session per read would cost more than the queries themselves.
+render_session: list[Session] = []
+
+
+def _run(load: Callable[[Session], T]) -> T:
+    if render_session:
+        return load(render_session[0])
+    return explore.read(warehouse, load)
+
+
 def read(load: Callable[[Session], T]) -> T:
-    """One short unit of work; a GovernanceError shows its message and fix and stops."""
-    return components.guarded(lambda: explore.read(warehouse, load))
+    """Read in this render's unit of work; a GovernanceError shows its message and fix and
+    stops."""
+    return components.guarded(lambda: _run(load))
 
 
 def attempt(load: Callable[[Session], T]) -> T | None:
     """Like :func:`read`, but a refusal is shown in place and the rest of the page goes on."""
     try:
-        return explore.read(warehouse, load)
+        return _run(load)
     except GovernanceError as exc:
         ui.show_error(exc)
         return None
@@ -46,41 +59,6 @@ def attempt(load: Callable[[Session], T]) -> T | None:
 def deferred(build: Callable[[Session], bytes]) -> Callable[[], bytes]:
     """A download built only when clicked, in its own unit of work."""
     return lambda: explore.read(warehouse, build)
-
-
-ui.ledger_status(warehouse)
-
-# --- filters (sidebar): every one is a SQL parameter -----------------------------------------
-facets = read(view.facets)
-side = st.sidebar
-side.subheader("Filter the audit view")
-models = [ui.ALL, *facets.models]
-wanted = st.query_params.get("model")
-model = side.selectbox("Model", models, key="audit_model",
-                       index=models.index(wanted) if wanted in models else 0,
-                       format_func=lambda m: m or "all models")
-environment = side.selectbox("Environment (events)", [ui.ALL, "prod", "uat", "global"],
-                             key="audit_environment", format_func=lambda e: e or "all")
-event_type = side.selectbox("Event type (events)", [ui.ALL, *facets.event_types],
-                            key="audit_event_type", format_func=lambda t: t or "all types")
-actor = side.selectbox("Actor", [ui.ALL, *facets.actors], key="audit_actor",
-                       format_func=ui.actor_label)
-since = side.date_input("From (UTC)", value=None, key="audit_since")
-until = side.date_input("Until (UTC, inclusive)", value=None, key="audit_until")
-search = side.text_input("Search", key="audit_search",
-                         placeholder="approval, incident, run id, digest, comment…")
-sort = side.selectbox("Sort versions by", list(ui.SORT_LABELS), key="audit_sort",
-                      format_func=ui.SORT_LABELS.__getitem__)
-descending = side.radio("Order", ["descending", "ascending"], key="audit_order",
-                        horizontal=True) == "descending"
-size = side.selectbox("Rows per page", [10, 25, 50, 100], index=1, key="audit_page_size")
-
-try:
-    where = AuditFilter(model=model, environment=environment, event_type=event_type,
-                        actor=actor, search=search, since=since, until=until)
-except GovernanceError as exc:
-    ui.show_error(exc)
-    st.stop()
 
 
 def pager(noun: str, key: str, load: Callable[[Session, int], view.Page[T]]) -> view.Page[T]:
@@ -165,7 +143,7 @@ def events_view() -> None:
     chart = audit_figures.event_counts(read(lambda s: view.event_counts(s, where)))
     if chart is not None:
         st.plotly_chart(chart, width="stretch", key="audit_counts_chart")
-        st.caption("Counts cover the date range only; the table below applies every filter.")
+        st.caption("Entries per type and environment under every filter above.")
     entries = pager("ledger entries", "audit_events_page",
                     lambda s, offset: view.events(s, where, descending=descending,
                                                   offset=offset, limit=size))
@@ -198,9 +176,47 @@ def as_of_view() -> None:
         st.info(f"Nothing was live yet at {moment:%Y-%m-%d %H:%M} UTC.", icon=":material/info:")
 
 
-# Lazy tabs: only the open one runs, so a render costs one tab's queries.
-tabs = st.tabs(["Model versions", "Events", "As of"], key="audit_tab", on_change="rerun")
-for tab, render in zip(tabs, (versions_view, events_view, as_of_view), strict=True):
-    with tab:
-        if tab.open:
-            render()
+# The render's one unit of work, closed with the page whatever ends it (st.stop() included).
+with contextlib.ExitStack() as stack:
+    session = components.guarded(lambda: stack.enter_context(warehouse.session()))
+    render_session.append(session)
+    ui.ledger_status(warehouse, session)
+
+    # --- filters (sidebar): every one is a SQL parameter -----------------------------------------
+    facets = read(view.facets)
+    side = st.sidebar
+    side.subheader("Filter the audit view")
+    models = [ui.ALL, *facets.models]
+    wanted = st.query_params.get("model")
+    model = side.selectbox("Model", models, key="audit_model",
+                           index=models.index(wanted) if wanted in models else 0,
+                           format_func=lambda m: m or "all models")
+    environment = side.selectbox("Environment (events)", [ui.ALL, "prod", "uat", "global"],
+                                 key="audit_environment", format_func=lambda e: e or "all")
+    event_type = side.selectbox("Event type (events)", [ui.ALL, *facets.event_types],
+                                key="audit_event_type", format_func=lambda t: t or "all types")
+    actor = side.selectbox("Actor", [ui.ALL, *facets.actors], key="audit_actor",
+                           format_func=ui.actor_label)
+    since = side.date_input("From (UTC)", value=None, key="audit_since")
+    until = side.date_input("Until (UTC, inclusive)", value=None, key="audit_until")
+    search = side.text_input("Search", key="audit_search",
+                             placeholder="approval, incident, run id, digest, comment…")
+    sort = side.selectbox("Sort versions by", list(ui.SORT_LABELS), key="audit_sort",
+                          format_func=ui.SORT_LABELS.__getitem__)
+    descending = side.radio("Order", ["descending", "ascending"], key="audit_order",
+                            horizontal=True) == "descending"
+    size = side.selectbox("Rows per page", [10, 25, 50, 100], index=1, key="audit_page_size")
+
+    try:
+        where = AuditFilter(model=model, environment=environment, event_type=event_type,
+                            actor=actor, search=search, since=since, until=until)
+    except GovernanceError as exc:
+        ui.show_error(exc)
+        st.stop()
+
+    # Lazy tabs: only the open one runs, so a render costs one tab's queries.
+    tabs = st.tabs(["Model versions", "Events", "As of"], key="audit_tab", on_change="rerun")
+    for tab, render in zip(tabs, (versions_view, events_view, as_of_view), strict=True):
+        with tab:
+            if tab.open:
+                render()

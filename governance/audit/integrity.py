@@ -16,10 +16,13 @@ otherwise walks in a background thread, in short units of work, reporting progre
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from governance import ledger
@@ -39,12 +42,14 @@ class LedgerStatus:
         fingerprint: ``(entries, last seq, checksum)`` of the rows it describes.
         cached: True when no entry had to be walked for this answer.
         seconds: How long the walk took when it ran.
+        verified_at: When the walk behind this answer finished (naive UTC).
     """
 
     verification: ledger.Verification
     fingerprint: tuple[int, int, str]
     cached: bool
     seconds: float
+    verified_at: datetime
 
     @property
     def intact(self) -> bool:
@@ -63,14 +68,19 @@ class Pending:
 
 @dataclass
 class _Known:
-    upto: int
-    checksum: str
+    fingerprint: tuple[int, int, str]
     verification: ledger.Verification
+    verified_at: datetime
+
+    @property
+    def upto(self) -> int:
+        return self.fingerprint[1]
 
 
 _KNOWN: dict[str, _Known] = {}
 _WALKS: dict[str, dict[str, Any]] = {}
 _LOCK = threading.Lock()
+_STOP = threading.Event()
 
 
 def fingerprint(session: Session, upto: int | None = None) -> tuple[int, int, str]:
@@ -81,17 +91,22 @@ def fingerprint(session: Session, upto: int | None = None) -> tuple[int, int, st
     return int(row["n"] or 0), int(row["max_seq"] or 0), str(row["checksum"] or "")
 
 
-def _plan(session: Session, workspace: str) -> tuple[tuple[int, int, str], _Known | None]:
-    """The whole ledger's fingerprint and a remembered verified prefix still valid for it."""
-    whole = fingerprint(session)
+def _head(session: Session) -> int:
+    rows = session.fetch_rows("ledger/head")
+    return int(rows[0]["seq"]) if rows else 0
+
+
+def _plan(session: Session, workspace: str) -> tuple[int, _Known | None]:
+    """The newest seq, and a remembered verified prefix whose rows are all unchanged.
+
+    One fingerprint scan (of the prefix) per call: the only per-render cost on a big ledger.
+    """
+    head = _head(session)
     with _LOCK:
         known = _KNOWN.get(workspace)
-    if known is None or known.upto > whole[1]:
-        return whole, None
-    if known.upto == whole[1]:
-        return whole, known if whole[2] == known.checksum else None
-    prefix = fingerprint(session, known.upto)
-    return whole, known if prefix[2] == known.checksum else None
+    if known is None or known.upto > head:
+        return head, None
+    return head, known if fingerprint(session, known.upto) == known.fingerprint else None
 
 
 def _combine(known: _Known | None, walked: ledger.Verification) -> ledger.Verification:
@@ -102,9 +117,16 @@ def _combine(known: _Known | None, walked: ledger.Verification) -> ledger.Verifi
 
 
 def _remember(workspace: str, whole: tuple[int, int, str],
-              result: ledger.Verification) -> None:
+              result: ledger.Verification) -> _Known:
+    known = _Known(whole, result, ledger.utc_now())
     with _LOCK:
-        _KNOWN[workspace] = _Known(whole[1], whole[2], result)
+        _KNOWN[workspace] = known
+    return known
+
+
+def _answer(known: _Known, cached: bool, seconds: float = 0.0) -> LedgerStatus:
+    return LedgerStatus(known.verification, known.fingerprint, cached, seconds,
+                        known.verified_at)
 
 
 def status(session: Session, workspace: str) -> LedgerStatus:
@@ -115,29 +137,41 @@ def status(session: Session, workspace: str) -> LedgerStatus:
         workspace: Identifies the store (e.g. ``Warehouse.describe()``), so two workspaces
             never share a result.
     """
-    whole, known = _plan(session, workspace)
-    if known is not None and (known.upto == whole[1] or not known.verification.intact):
-        return LedgerStatus(known.verification, whole, True, 0.0)
+    head, known = _plan(session, workspace)
+    if known is not None and (known.upto == head or not known.verification.intact):
+        return _answer(known, cached=True)
     started = time.perf_counter()
     after = (known.upto, known.verification.head_hash) if known else (0, ledger.GENESIS)
     rows = session.iterate("audit/ledger_after", {"after_seq": after[0], "max_rows": 2**31 - 1})
-    result = _combine(known, ledger.verify_rows(rows, after=after))
-    _remember(workspace, whole, result)
-    return LedgerStatus(result, whole, False, time.perf_counter() - started)
+    try:
+        result = _combine(known, ledger.verify_rows(rows, after=after))
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:  # a broken entry stops the walk mid-stream: end the stream
+            close()
+    # The walk read inside this unit of work, so the rows it saw are the rows fingerprinted.
+    fresh = _remember(workspace, fingerprint(session, head), result)
+    return _answer(fresh, cached=False, seconds=time.perf_counter() - started)
 
 
-def check(warehouse: Warehouse) -> LedgerStatus | Pending:
+def check(warehouse: Warehouse, session: Session | None = None) -> LedgerStatus | Pending:
     """The status without blocking on a long walk.
 
     Answers from what is known when nothing changed, walks a short tail inline, and otherwise
     starts (or reports on) a background walk; call again to pick up its result.
+
+    Args:
+        warehouse: The store (the background walk opens its own short units of work).
+        session: The caller's open unit of work to check in, if it has one.
     """
     workspace = warehouse.describe()
-    with warehouse.session() as session:
-        whole, known = _plan(session, workspace)
-        todo = whole[1] - (known.upto if known else 0)
+    with contextlib.ExitStack() as stack:
+        if session is None:
+            session = stack.enter_context(warehouse.session())
+        head, known = _plan(session, workspace)
+        todo = head - (known.upto if known else 0)
         if known is not None and (todo == 0 or not known.verification.intact):
-            return LedgerStatus(known.verification, whole, True, 0.0)
+            return _answer(known, cached=True)
         if todo <= INLINE_ROWS:
             return status(session, workspace)
     with _LOCK:
@@ -162,6 +196,8 @@ def _chunks(warehouse: Warehouse, after_seq: int, upto: int,
     """Rows after ``after_seq`` up to ``upto``, read in short units of work so the walk never
     holds the workspace open (the monitor may be writing)."""
     while after_seq < upto:
+        if _STOP.is_set():  # the interpreter is exiting: never sit inside DuckDB then
+            raise RuntimeError("ledger walk stopped: the process is exiting")
         with warehouse.session() as session:
             rows = list(session.iterate("audit/ledger_after",
                                         {"after_seq": after_seq, "max_rows": CHUNK}))
@@ -179,19 +215,29 @@ def _walk(warehouse: Warehouse, workspace: str, known: _Known | None,
           walk: dict[str, Any]) -> None:
     try:
         with warehouse.session() as session:
-            whole = fingerprint(session)
+            head = _head(session)
+            whole = fingerprint(session, head)
         after = (known.upto, known.verification.head_hash) if known else (0, ledger.GENESIS)
-        result = _combine(known, ledger.verify_rows(_chunks(warehouse, after[0], whole[1], walk),
+        result = _combine(known, ledger.verify_rows(_chunks(warehouse, after[0], head, walk),
                                                     after=after))
         with warehouse.session() as session:
             # Rows edited while the walk ran would make its answer describe neither state:
             # remember it only for the rows it actually saw.
-            if fingerprint(session, whole[1]) == whole:
+            if fingerprint(session, head) == whole:
                 _remember(workspace, whole, result)
     except Exception as exc:  # handed to the next check() call, which raises it on the page
         walk["error"] = exc
     finally:
         walk["done"] = True
+
+
+@atexit.register
+def _stop_walks() -> None:
+    """Let background walks leave DuckDB before the interpreter tears it down."""
+    _STOP.set()
+    for thread in threading.enumerate():
+        if thread.name == "ledger-walk":
+            thread.join(timeout=5)
 
 
 def forget() -> None:

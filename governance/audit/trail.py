@@ -101,9 +101,11 @@ def _entry(row: Mapping[str, Any]) -> LedgerEntry:
 
 def _entries(session: Session, *, incident_id: str = "", approval_id: str = "",
              trained_subject: str = "") -> tuple[LedgerEntry, ...]:
+    model = _model_of(session, incident_id) if incident_id else ""
     rows = session.fetch_rows("audit/trail", {"incident_id": incident_id,
                                               "approval_id": approval_id,
-                                              "trained_subject": trained_subject})
+                                              "trained_subject": trained_subject,
+                                              "model_name": model})
     return tuple(_entry(r) for r in rows)
 
 
@@ -148,6 +150,13 @@ def incident_trail(session: Session, incident_id: str) -> Trail:
                      if e.type == "approval_requested" and e.payload.get("approval_id")), None)
     version = str(promoted[-1].payload.get("prod_version")) if promoted else None
     return Trail(incident_id, model, version, incident_id, approval, entries)
+
+
+def _model_of(session: Session, incident_id: str) -> str:
+    """The incident's model (drift entries are found under its subjects); an unknown incident
+    yields no drift entries, and the trail says so."""
+    rows = session.fetch_rows("incidents/get", {"incident_id": incident_id})
+    return str(rows[0]["model_name"]) if rows else "\x00"
 
 
 def _promotions(session: Session, model_name: str) -> list[LedgerEntry]:

@@ -157,10 +157,7 @@ def _version(row: Mapping[str, Any]) -> VersionRow:
 def events(session: Session, where: AuditFilter, *, descending: bool = True, offset: int = 0,
            limit: int = 50) -> Page[LedgerEntry]:
     """One page of ledger entries matching ``where`` (``audit/events``)."""
-    params = {"model_name": where.model, "environment": where.environment,
-              "event_type": where.event_type, "actor": where.actor.strip(),
-              "search": where.search.strip(), "descending": descending, **where.window(),
-              **_page_args(offset, limit)}
+    params = {**_event_params(where), "descending": descending, **_page_args(offset, limit)}
     rows = session.fetch_rows("audit/events", params)
     total = int(rows[0]["total_rows"]) if rows else 0
     if not rows and offset:
@@ -191,9 +188,15 @@ class EventCount:
     last_time: datetime
 
 
+def _event_params(where: AuditFilter) -> dict[str, Any]:
+    return {"model_name": where.model, "environment": where.environment,
+            "event_type": where.event_type, "actor": where.actor.strip(),
+            "search": where.search.strip(), **where.window()}
+
+
 def event_counts(session: Session, where: AuditFilter) -> tuple[EventCount, ...]:
-    """Entries per type and environment in the filter's date range (aggregated in SQL)."""
-    rows = session.fetch_rows("audit/event_counts", where.window())
+    """Entries per type and environment matching ``where`` (aggregated in SQL)."""
+    rows = session.fetch_rows("audit/event_counts", _event_params(where))
     return tuple(EventCount(r["event_type"], r["environment"], int(r["n"]), r["first_time"],
                             r["last_time"]) for r in rows)
 

@@ -117,8 +117,8 @@ def test_second_run_reuses_the_verification_and_says_so(demo_env: Settings) -> N
 def test_a_long_walk_shows_progress_and_the_page_works(demo_env: Settings,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A walk still running in the background (a million entries): progress, not a wait."""
-    monkeypatch.setattr(integrity, "check", lambda warehouse: integrity.Pending(400_000,
-                                                                               1_000_000, 3.2))
+    walking = integrity.Pending(400_000, 1_000_000, 3.2)
+    monkeypatch.setattr(integrity, "check", lambda warehouse, session=None: walking)
     at = page()
     bars = at.get("progress")
     assert bars

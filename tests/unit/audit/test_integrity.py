@@ -119,7 +119,7 @@ def test_check_walks_a_long_chain_in_the_background(copy: Warehouse,
     assert done.intact
     assert done.verification.entries == first.total
     assert integrity.check(copy) == integrity.LedgerStatus(done.verification, done.fingerprint,
-                                                           True, 0.0)
+                                                           True, 0.0, done.verified_at)
 
 
 def test_check_finds_a_tampered_entry_in_the_background(copy: Warehouse,

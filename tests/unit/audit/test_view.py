@@ -205,3 +205,10 @@ def test_dashboard_query_reads_the_system_tables_on_databricks() -> None:
     assert "system.access.table_lineage" in text
     assert "main_gov.governance.ledger" in text
     assert "mlflow.runs_latest" not in text.replace("system.mlflow.runs_latest", "")
+
+
+def test_event_counts_follow_every_filter(demo: Session) -> None:
+    where = AuditFilter(model="basket_propensity", event_type="drift_detected")
+    counts = view.event_counts(demo, where)
+    assert [(c.event_type, c.environment) for c in counts] == [("drift_detected", "prod")]
+    assert counts[0].n == view.events(demo, where, limit=1).total
