@@ -33,7 +33,8 @@ def ledger_banner(status: LedgerStatus) -> None:
     stamp = f"{status.verified_at:%Y-%m-%d %H:%M:%S} UTC"
     if status.cached:
         freshness = (f"Chain walked by {stamp}; its {status.fingerprint[0]:,} rows are unchanged "
-                     "since (SQL content fingerprint checked on this render).")
+                     f"since (SQL content fingerprint checked within the last "
+                     f"{integrity.RECHECK_SECONDS:g} s).")
     else:
         freshness = f"Chain walked just now ({stamp}, {status.seconds:.2f} s)."
     if result.intact:
@@ -46,20 +47,25 @@ def ledger_banner(status: LedgerStatus) -> None:
     st.caption(freshness)
 
 
-def ledger_status(warehouse: Warehouse, session: Session | None = None) -> None:
+def ledger_status(warehouse: Warehouse,
+                  session: Session | None = None) -> tuple[int, int, str] | None:
     """The ledger's status, never blocking the page: a long walk shows its progress instead.
 
     ``session`` is the render's unit of work, reused for the fingerprint check.
+
+    Returns:
+        The ledger's fingerprint when its status is known (``None`` while a walk runs).
     """
     try:
         result = integrity.check(warehouse, session)
     except GovernanceError as exc:
         show_error(exc)
-        return
+        return None
     if isinstance(result, integrity.Pending):
         _walking(warehouse)
-    else:
-        ledger_banner(result)
+        return None
+    ledger_banner(result)
+    return result.fingerprint
 
 
 @st.fragment(run_every=2)

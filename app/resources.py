@@ -6,12 +6,17 @@ safe across sessions; the MLflow clients are cached because opening a sqlite sto
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
 import streamlit as st
 
 from governance import lineage_graph, overview
 from governance.registry import Registry, quiet_mlflow, registries
 from governance.settings import Settings, load_settings
-from governance.warehouse import Warehouse, open_warehouse
+from governance.warehouse import Session, Warehouse, open_warehouse
+
+T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner=False)
@@ -43,6 +48,13 @@ def load_overview() -> overview.Overview:
 def load_lineage() -> lineage_graph.LineageGraph:
     """The whole lineage graph, cached briefly: a click on the chart reruns the page."""
     return lineage_graph.read_graph(warehouse())
+
+
+@st.cache_data(ttl=300, max_entries=256, show_spinner=False)
+def memo(_load: Callable[[Session], T], _session: Session, key: Hashable) -> T:
+    """``_load(_session)``, reused for the same ``key`` (which must name everything the read
+    depends on, e.g. the ledger's fingerprint and the filters)."""
+    return _load(_session)
 
 
 def describe_workspace() -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime, time
 from typing import TypeVar
 
@@ -33,24 +33,31 @@ who = signin.current_identity(settings)
 # One unit of work per render, opened below: opening a workspace file with hundreds of tables
 # costs ~40 ms, so a session per read would cost more than the queries themselves.
 render_session: list[Session] = []
+# The ledger's fingerprint once its status is known: every governance change appends to the
+# ledger, so reads keyed by it are reused across reruns until something happens.
+ledger_print: list[tuple[int, int, str]] = []
 
 
-def _run(load: Callable[[Session], T]) -> T:
+def _run(load: Callable[[Session], T], key: Hashable | None = None) -> T:
+    if key is not None and ledger_print and render_session:
+        return resources.memo(load, render_session[0],
+                              (warehouse.describe(), ledger_print[0], key))
     if render_session:
         return load(render_session[0])
     return explore.read(warehouse, load)
 
 
-def read(load: Callable[[Session], T]) -> T:
+def read(load: Callable[[Session], T], key: Hashable | None = None) -> T:
     """Read in this render's unit of work; a GovernanceError shows its message and fix and
-    stops."""
-    return components.guarded(lambda: _run(load))
+    stops. With a ``key`` naming everything ``load`` depends on, the answer is reused while the
+    ledger is unchanged."""
+    return components.guarded(lambda: _run(load, key))
 
 
-def attempt(load: Callable[[Session], T]) -> T | None:
+def attempt(load: Callable[[Session], T], key: Hashable | None = None) -> T | None:
     """Like :func:`read`, but a refusal is shown in place and the rest of the page goes on."""
     try:
-        return _run(load)
+        return _run(load, key)
     except GovernanceError as exc:
         ui.show_error(exc)
         return None
@@ -61,11 +68,13 @@ def deferred(build: Callable[[Session], bytes]) -> Callable[[], bytes]:
     return lambda: explore.read(warehouse, build)
 
 
-def pager(noun: str, key: str, load: Callable[[Session, int], view.Page[T]]) -> view.Page[T]:
+def pager(noun: str, key: str, load: Callable[[Session, int], view.Page[T]],
+          depends: Hashable) -> view.Page[T]:
     """Page number beside the row count; the rows of that page, fetched in SQL."""
     number_col, about = st.columns([1, 6], vertical_alignment="bottom")
     number = number_col.number_input("Page", min_value=1, step=1, key=key, persist_state="page")
-    page = read(lambda s: load(s, (number - 1) * size))
+    offset = (number - 1) * size
+    page = read(lambda s: load(s, offset), (key, depends, offset, size))
     about.caption(ui.page_caption(page, noun))
     if not page.rows and page.total:
         st.warning(f"Page {number} is past the end: {page.pages} page(s) at this size.",
@@ -78,7 +87,8 @@ def versions_view() -> None:
     versions = pager("production versions", "audit_versions_page",
                      lambda s, offset: view.model_versions(s, where, sort=sort,
                                                            descending=descending,
-                                                           offset=offset, limit=size))
+                                                           offset=offset, limit=size),
+                     (where, sort, descending))
     if versions.rows:
         table, columns = ui.versions_table(versions.rows, settings)
         st.dataframe(table, column_config=columns, hide_index=True, width="stretch",
@@ -104,15 +114,18 @@ def timeline_view(rows: Sequence[VersionRow]) -> None:
     story: trail.Trail | None = None
     gaps: tuple[str, ...] = ()
     if kind == "incident":
-        found = {i.incident_id: i for i in read(lambda s: selection.incidents(s, model))}
+        found = {i.incident_id: i for i in read(lambda s: selection.incidents(s, model),
+                                                     ("incidents", model))}
         incident = pick_col.selectbox("Incident", list(found), key="audit_incident",
                                       format_func=lambda i: found[i].label(),
                                       persist_state="page")
         if incident is not None:
-            story = attempt(lambda s: trail.incident_trail(s, incident))
+            story = attempt(lambda s: trail.incident_trail(s, incident),
+                            ("incident_trail", incident))
         if story is not None and story.prod_version:
             promoted, version = story.model_name, str(story.prod_version)
-            row = read(lambda s: selection.version_row(s, promoted, version))
+            row = read(lambda s: selection.version_row(s, promoted, version),
+                       ("version_row", promoted, version))
             gaps = row.gaps if row else ()
     else:
         on_page = {f"{r.model_name}/{r.prod_version}": r for r in rows}
@@ -122,7 +135,8 @@ def timeline_view(rows: Sequence[VersionRow]) -> None:
         if picked is not None:
             chosen = on_page[picked]
             story = attempt(lambda s: trail.version_trail(s, chosen.model_name,
-                                                          chosen.prod_version))
+                                                          chosen.prod_version),
+                            ("version_trail", chosen.model_name, chosen.prod_version))
             gaps = chosen.gaps
     if story is None:
         st.caption("Pick a version or an incident to see its story.")
@@ -140,13 +154,15 @@ def timeline_view(rows: Sequence[VersionRow]) -> None:
 
 def events_view() -> None:
     """The filtered ledger, paged, with counts per type and its CSV."""
-    chart = audit_figures.event_counts(read(lambda s: view.event_counts(s, where)))
+    chart = audit_figures.event_counts(read(lambda s: view.event_counts(s, where),
+                                            ("event_counts", where)))
     if chart is not None:
         st.plotly_chart(chart, width="stretch", key="audit_counts_chart")
         st.caption("Entries per type and environment under every filter above.")
     entries = pager("ledger entries", "audit_events_page",
                     lambda s, offset: view.events(s, where, descending=descending,
-                                                  offset=offset, limit=size))
+                                                  offset=offset, limit=size),
+                    (where, descending))
     if entries.rows:
         st.dataframe(ui.events_table(entries.rows), hide_index=True, width="stretch",
                      key="audit_events")
@@ -167,7 +183,7 @@ def as_of_view() -> None:
     clock = time_col.time_input("Time (UTC)", value=time(23, 59), key="audit_as_of_time",
                                 persist_state="page")
     moment = datetime.combine(day, clock).replace(second=59, microsecond=999_999)
-    live = read(lambda s: view.as_of(s, moment))
+    live = read(lambda s: view.as_of(s, moment), ("as_of", moment))
     if live:
         st.dataframe(ui.as_of_table(live), hide_index=True, width="stretch", key="audit_as_of")
         st.caption(f"prod: the champion at {moment:%Y-%m-%d %H:%M} UTC; uat: the newest "
@@ -180,10 +196,12 @@ def as_of_view() -> None:
 with contextlib.ExitStack() as stack:
     session = components.guarded(lambda: stack.enter_context(warehouse.session()))
     render_session.append(session)
-    ui.ledger_status(warehouse, session)
+    known = ui.ledger_status(warehouse, session)
+    if known is not None:
+        ledger_print.append(known)
 
     # --- filters (sidebar): every one is a SQL parameter -----------------------------------------
-    facets = read(view.facets)
+    facets = read(view.facets, ("facets",))
     side = st.sidebar
     side.subheader("Filter the audit view")
     models = [ui.ALL, *facets.models]

@@ -31,6 +31,12 @@ from governance.warehouse import Session, Warehouse
 CHUNK = 50_000
 #: Walks shorter than this run inline even from :func:`check`.
 INLINE_ROWS = 20_000
+#: :func:`check` re-fingerprints an unchanged-looking ledger at most this often: a page rerun
+#: per click must not rescan a million rows each time, and two seconds of staleness is within
+#: what "always visible" can mean. :func:`status` always checks.
+RECHECK_SECONDS = 2.0
+#: Seconds a background walk waits before it starts (see :func:`_walk`).
+WALK_DELAY = 1.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class _Known:
     fingerprint: tuple[int, int, str]
     verification: ledger.Verification
     verified_at: datetime
+    checked: float = 0.0  # time.monotonic() when the prefix was last seen unchanged
 
     @property
     def upto(self) -> int:
@@ -96,17 +103,25 @@ def _head(session: Session) -> int:
     return int(rows[0]["seq"]) if rows else 0
 
 
-def _plan(session: Session, workspace: str) -> tuple[int, _Known | None]:
+def _plan(session: Session, workspace: str, *, recheck: float = 0.0
+          ) -> tuple[int, _Known | None]:
     """The newest seq, and a remembered verified prefix whose rows are all unchanged.
 
-    One fingerprint scan (of the prefix) per call: the only per-render cost on a big ledger.
+    One fingerprint scan (of the prefix) per call, the only per-render cost on a big ledger;
+    skipped when the same head was confirmed less than ``recheck`` seconds ago.
     """
     head = _head(session)
     with _LOCK:
         known = _KNOWN.get(workspace)
     if known is None or known.upto > head:
         return head, None
-    return head, known if fingerprint(session, known.upto) == known.fingerprint else None
+    now = time.monotonic()
+    if known.upto == head and now - known.checked < recheck:
+        return head, known
+    if fingerprint(session, known.upto) != known.fingerprint:
+        return head, None
+    known.checked = now
+    return head, known
 
 
 def _combine(known: _Known | None, walked: ledger.Verification) -> ledger.Verification:
@@ -118,7 +133,7 @@ def _combine(known: _Known | None, walked: ledger.Verification) -> ledger.Verifi
 
 def _remember(workspace: str, whole: tuple[int, int, str],
               result: ledger.Verification) -> _Known:
-    known = _Known(whole, result, ledger.utc_now())
+    known = _Known(whole, result, ledger.utc_now(), time.monotonic())
     with _LOCK:
         _KNOWN[workspace] = known
     return known
@@ -168,7 +183,7 @@ def check(warehouse: Warehouse, session: Session | None = None) -> LedgerStatus 
     with contextlib.ExitStack() as stack:
         if session is None:
             session = stack.enter_context(warehouse.session())
-        head, known = _plan(session, workspace)
+        head, known = _plan(session, workspace, recheck=RECHECK_SECONDS)
         todo = head - (known.upto if known else 0)
         if known is not None and (todo == 0 or not known.verification.intact):
             return _answer(known, cached=True)
@@ -214,6 +229,10 @@ def _chunks(warehouse: Warehouse, after_seq: int, upto: int,
 def _walk(warehouse: Warehouse, workspace: str, known: _Known | None,
           walk: dict[str, Any]) -> None:
     try:
+        # The walk is pure Python and shares the interpreter lock with the page that started
+        # it: let that page's first render finish before competing with it.
+        if _STOP.wait(WALK_DELAY):
+            raise RuntimeError("ledger walk stopped: the process is exiting")
         with warehouse.session() as session:
             head = _head(session)
             whole = fingerprint(session, head)
