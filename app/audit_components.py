@@ -177,12 +177,13 @@ def versions_table(rows: Sequence[VersionRow],
 
 
 def timeline_table(events: Sequence[TimelineEvent]) -> Styler:
-    """The trail in words, oldest first; failed steps in red."""
+    """The trail in words, oldest first, runs of one step condensed; failed steps in red."""
     frame = pd.DataFrame([{
-        "seq": e.seq, "time (UTC)": e.time, "step": e.step, "by": e.actor,
-        "environment": e.environment, "what": e.summary, "failed": e.failed,
-    } for e in events], columns=["seq", "time (UTC)", "step", "by", "environment", "what",
-                                 "failed"])
+        "seq": f"{e.seq}–{e.last_seq}" if e.last_seq else str(e.seq), "time (UTC)": e.time,
+        "step": e.step, "entries": e.count, "by": e.actor, "environment": e.environment,
+        "what": e.summary, "failed": e.failed,
+    } for e in trail.condense(events)], columns=["seq", "time (UTC)", "step", "entries", "by",
+                                                 "environment", "what", "failed"])
     return frame.style.apply(
         lambda row: [_RED if row["failed"] else ""] * len(row), axis=1)
 

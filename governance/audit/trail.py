@@ -55,6 +55,9 @@ class TimelineEvent:
     summary: str
     failed: bool
     entry: LedgerEntry
+    count: int = 1
+    last_seq: int | None = None
+    last_time: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,28 @@ def _incident_of(session: Session, approval_id: str) -> str | None:
         return None
     rows = session.fetch_rows("approvals/get", {"approval_id": approval_id})
     return str(rows[0]["incident_id"]) if rows and rows[0].get("incident_id") else None
+
+
+def condense(events: Sequence[TimelineEvent]) -> tuple[TimelineEvent, ...]:
+    """Runs of the same step by the same actor (weeks of drift checks) as one event each.
+
+    The merged event keeps the first entry, counts the run, and names its last seq and time;
+    its summary gives the first and the last entry's. Nothing is dropped: the evidence pack and
+    the events table still hold every entry.
+    """
+    merged: list[TimelineEvent] = []
+    for event in events:
+        last = merged[-1] if merged else None
+        if (last is not None and last.step == event.step and last.actor == event.actor
+                and last.failed == event.failed and last.environment == event.environment):
+            first_summary = last.summary.split(" … last: ")[0].removeprefix("first: ")
+            merged[-1] = TimelineEvent(
+                last.seq, last.time, last.step, last.actor, last.environment,
+                f"first: {first_summary} … last: {event.summary}", last.failed, last.entry,
+                last.count + 1, event.seq, event.time)
+        else:
+            merged.append(event)
+    return tuple(merged)
 
 
 def _event(entry: LedgerEntry) -> TimelineEvent:

@@ -66,3 +66,17 @@ def test_promoted_incident_trail_names_the_version(demo: Session) -> None:
 def test_unknown_subject_is_a_clear_error(demo: Session, call: object) -> None:
     with pytest.raises(DataError, match="ledger"):
         call(demo)  # type: ignore[operator]
+
+
+def test_condensed_timeline_merges_runs_of_one_step(demo: Session) -> None:
+    events = trail.version_trail(demo, "basket_propensity", "2").timeline
+    condensed = trail.condense(events)
+    drift = [e for e in events if e.step == "drift detected"]
+    assert condensed[0].step == "drift detected"
+    assert condensed[0].count == len(drift)
+    assert condensed[0].last_seq == drift[-1].seq
+    assert condensed[0].summary.startswith(f"first: {drift[0].summary}")
+    assert condensed[0].summary.endswith(f"last: {drift[-1].summary}")
+    assert [e.step for e in condensed[1:]] == [e.step for e in events[len(drift):]]
+    assert sum(e.count for e in condensed) == len(events)
+    assert trail.condense(()) == ()
