@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from app.figures import NEUTRAL
+from governance.audit import trail
 from governance.audit.trail import TimelineEvent
 from governance.audit.view import EventCount
 
@@ -23,30 +24,45 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
 
 
 def timeline(events: Sequence[TimelineEvent], title: str) -> go.Figure | None:
-    """One marker per ledger entry on a time axis, one row per step, failures in red.
+    """The story on a time axis, one row per step, failures in red.
 
-    Rows keep the order in which steps first happen (top to bottom), so a healthy story reads
-    as a staircase and a repeated step (four drifted windows) shares its row.
+    Runs of one step (weeks of drift checks) are condensed (:func:`trail.condense`): one
+    marker at the run's first entry and a bar to its last, labelled with the count. Rows keep
+    the order in which steps first happen (top to bottom), so a healthy story reads as a
+    staircase.
 
     Returns:
         The figure, or ``None`` when there is nothing to draw.
     """
     if not events:
         return None
-    steps = list(dict.fromkeys(e.step for e in events))
+    runs = trail.condense(events)
+    steps = list(dict.fromkeys(e.step for e in runs))
     fig = go.Figure(go.Scatter(
-        x=[e.time for e in events], y=[e.step for e in events], mode="lines",
+        x=[e.time for e in runs], y=[e.step for e in runs], mode="lines",
         line={"color": LINK, "width": 1}, hoverinfo="skip", showlegend=False))
+    spans = [e for e in runs if e.last_time is not None]
+    if spans:
+        xs: list[object] = []
+        ys: list[object] = []
+        for e in spans:
+            xs += [e.time, e.last_time, None]
+            ys += [e.step, e.step, None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": STEP, "width": 6},
+                                 opacity=0.35, hoverinfo="skip", showlegend=False))
     for failed in (False, True):
-        chosen = [e for e in events if e.failed == failed]
+        chosen = [e for e in runs if e.failed == failed]
         if not chosen:
             continue
         fig.add_trace(go.Scatter(
-            x=[e.time for e in chosen], y=[e.step for e in chosen], mode="markers",
+            x=[e.time for e in chosen], y=[e.step for e in chosen], mode="markers+text",
             name="failed" if failed else "step",
+            text=[f"×{e.count}" if e.count > 1 else "" for e in chosen],
+            textposition="top right",
             marker={"size": 13 if failed else 11, "color": FAILED if failed else STEP,
                     "symbol": "x" if failed else "circle"},
-            customdata=[[e.seq, e.actor, e.environment, e.summary] for e in chosen],
+            customdata=[[f"{e.seq}–{e.last_seq}" if e.last_seq else str(e.seq), e.actor,
+                         e.environment, e.summary] for e in chosen],
             hovertemplate="#%{customdata[0]} · %{y} · %{x}<br>%{customdata[1]} "
                           "(%{customdata[2]})<br>%{customdata[3]}<extra></extra>"))
     fig.update_yaxes(categoryorder="array", categoryarray=steps, autorange="reversed",
