@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,82 @@ def app_url(demo_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
         yield url
     finally:
         stop(proc)
+
+
+# --- real OIDC sign-in: an in-process oidc-provider-mock and a dashboard configured for it ---
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+USERS = {
+    "dana": ("Dana Scientist", ["data-scientists"]),
+    "alice": ("Alice Approver", ["model-approvers"]),
+    "audrey": ("Audrey Auditor", ["auditors"]),
+}
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[str]:
+    """oidc-provider-mock on a free port with the demo's people as one-click users."""
+    import warnings
+
+    with warnings.catch_warnings():  # Authlib's jose/httpx deprecations at import time
+        import authlib.deprecate  # noqa: F401  (its import installs an "always" filter first)
+
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import oidc_provider_mock
+
+    users = [oidc_provider_mock.User(sub=sub, claims={
+        "email": f"{sub}@retail.example", "name": name, "groups": groups})
+        for sub, (name, groups) in USERS.items()]
+    with oidc_provider_mock.run_server_in_thread(user_claims=users) as server:
+        # The mock binds "localhost" and names its issuer after the Host header: use the same
+        # host in server_metadata_url as the browser is redirected to.
+        yield f"http://localhost:{server.server_port}"
+
+
+@contextmanager
+def serve_with_login(idp_url: str, settings: Settings, folder: Path) -> Iterator[str]:
+    """``streamlit run`` over ``settings.home`` with ``[auth]`` pointing at the mock.
+
+    The secrets file is passed with ``--secrets.files``, so a developer's own
+    ``.streamlit/secrets.toml`` plays no part.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    secrets = folder / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        f'redirect_uri = "{url}/oauth2callback"\n'
+        f'cookie_secret = "{os.urandom(32).hex()}"\n'
+        'client_id = "driftgate-e2e"\n'
+        'client_secret = "any-secret-works"\n'
+        f'server_metadata_url = "{idp_url}/.well-known/openid-configuration"\n',
+        encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOV_", "DATABRICKS_"))}
+    env.update({"GOV_HOME": str(settings.home), "GOV_DEMO_SCALE": "small",
+                "PYTHONWARNINGS": "ignore::DeprecationWarning"})
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
+           "--server.headless", "true", "--server.address", "127.0.0.1",
+           "--server.port", str(port), "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none", "--secrets.files", str(secrets)]
+    with (folder / "streamlit.log").open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        stop(proc)
+
+
+def log_in(page: Any, url: str, sub: str) -> None:
+    """Log in through the sidebar's Log in button and the provider's one-click user."""
+    import re
+
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name=sub, exact=True).click()  # the provider's authorize page
+    page.wait_for_url(re.compile(re.escape(url) + r"/?(\?.*)?$"), timeout=30_000)
+    name = USERS[sub][0]
+    expect(page.get_by_test_id("stSidebar").get_by_text(name)).to_be_visible(timeout=30_000)

@@ -9,9 +9,7 @@ the confirmation dialog and the promotion job makes its candidate prod's champio
 
 from __future__ import annotations
 
-import os
 import re
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from governance import approvals, ledger
 from governance.registry import quiet_mlflow, registries
 from governance.settings import Settings, load_settings
 from governance.warehouse import open_warehouse
-from tests.e2e.conftest import ROOT, free_port, stop, wait_healthy
+from tests.e2e.conftest import IDLE, log_in, serve_with_login
 
 pytestmark = [
     pytest.mark.e2e,
@@ -32,31 +30,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning:oidc_provider_mock.*"),
 ]
 
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 PENDING = "APR-demand_forecast-20261005"
-USERS = {
-    "dana": ("Dana Scientist", ["data-scientists"]),
-    "alice": ("Alice Approver", ["model-approvers"]),
-    "audrey": ("Audrey Auditor", ["auditors"]),
-}
-
-
-@pytest.fixture(scope="module")
-def idp() -> Iterator[str]:
-    """oidc-provider-mock on a free port with the demo's people as one-click users."""
-    with warnings.catch_warnings():  # Authlib's jose/httpx deprecations at import time
-        import authlib.deprecate  # noqa: F401  (its import installs an "always" filter first)
-
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import oidc_provider_mock
-
-    users = [oidc_provider_mock.User(sub=sub, claims={
-        "email": f"{sub}@retail.example", "name": name, "groups": groups})
-        for sub, (name, groups) in USERS.items()]
-    with oidc_provider_mock.run_server_in_thread(user_claims=users) as server:
-        # The mock binds "localhost" and names its issuer after the Host header: use the same
-        # host in server_metadata_url as the browser is redirected to.
-        yield f"http://localhost:{server.server_port}"
 
 
 @pytest.fixture(scope="module")
@@ -71,50 +45,8 @@ def signoff_home(demo_settings: Settings, copy_home: Callable[[Path, Path], Path
 def signoff_url(idp: str, signoff_home: Settings,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The dashboard with sign-in configured against the mock, on a free port."""
-    import subprocess
-    import sys
-
-    folder = tmp_path_factory.mktemp("signoff-server")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    secrets = folder / "secrets.toml"
-    secrets.write_text(
-        "[auth]\n"
-        f'redirect_uri = "{url}/oauth2callback"\n'
-        f'cookie_secret = "{os.urandom(32).hex()}"\n'
-        'client_id = "driftgate-e2e"\n'
-        'client_secret = "any-secret-works"\n'
-        f'server_metadata_url = "{idp}/.well-known/openid-configuration"\n', encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOV_", "DATABRICKS_"))}
-    env.update({"GOV_HOME": str(signoff_home.home), "GOV_DEMO_SCALE": "small",
-                "PYTHONWARNINGS": "ignore::DeprecationWarning"})
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
-           "--server.headless", "true", "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--secrets.files", str(secrets)]
-    with (folder / "streamlit.log").open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    try:
-        wait_healthy(url, proc)
+    with serve_with_login(idp, signoff_home, tmp_path_factory.mktemp("signoff-server")) as url:
         yield url
-    finally:
-        stop(proc)
-
-
-def sidebar_link(page: Page, name: str) -> object:
-    return page.get_by_test_id("stSidebarNav").get_by_role("link", name=name)
-
-
-def log_in(page: Page, url: str, sub: str) -> None:
-    """Log in through the sidebar's Log in button and the provider's one-click user."""
-    page.goto(url)
-    page.wait_for_selector(IDLE, timeout=60_000)
-    page.get_by_test_id("stSidebar").get_by_role("button", name="Log in").click()
-    page.get_by_role("button", name=sub, exact=True).click()  # the provider's authorize page
-    page.wait_for_url(re.compile(re.escape(url) + r"/?(\?.*)?$"), timeout=30_000)
-    name = USERS[sub][0]
-    expect(page.get_by_test_id("stSidebar").get_by_text(name)).to_be_visible(timeout=30_000)
 
 
 def open_approvals(page: Page) -> None:
