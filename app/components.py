@@ -1,4 +1,4 @@
-"""Small UI pieces shared by pages: the environment badge, error display, ledger status."""
+"""Small UI pieces shared by pages: the environment badge and error display."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import TypeVar
 import streamlit as st
 
 from governance.errors import GovernanceError
-from governance.ledger import Verification
 
 T = TypeVar("T")
 
@@ -32,11 +31,3 @@ def environment_badge(backend: str, location: str) -> None:
     st.sidebar.badge(label, icon=":material/database:",
                      color="blue" if backend == "duckdb" else "orange")
     st.sidebar.caption(f"{location} · environments: uat, prod")
-
-
-def ledger_status(result: Verification) -> None:
-    """Green when the chain verifies, red with the first broken entry otherwise."""
-    if result.intact:
-        st.success(f"Ledger {result.summary()}", icon=":material/link:")
-    else:
-        st.error(f"Ledger {result.summary()}", icon=":material/link_off:")

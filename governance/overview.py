@@ -73,7 +73,6 @@ class Overview:
     schema_version: int | None
     models: tuple[ModelStatus, ...]
     windows: tuple[InferenceWindow, ...]
-    ledger: ledger.Verification
     incidents: tuple[Incident, ...] = ()
 
 
@@ -97,7 +96,6 @@ def load_overview(warehouse: Warehouse, registries: dict[str, Registry]) -> Over
                 model["model_name"], table, first.get("window_date"),
                 int(first.get("n_rows") or 0), int(first.get("labelled_rows") or 0),
             ))
-        verification = ledger.verify(session)
         incidents = tuple(
             Incident(r["incident_id"], r["model_name"], r["model_version"], r["status"],
                      r["first_window"], r["last_window"], r["score"],
@@ -121,5 +119,4 @@ def load_overview(warehouse: Warehouse, registries: dict[str, Registry]) -> Over
                 entry.time if entry else None, entry.actor if entry else None,
                 entry.payload.get("approval_id") if entry and env == "prod" else None, agrees,
             ))
-    return Overview(warehouse.describe(), version, tuple(statuses), tuple(windows), verification,
-                    incidents)
+    return Overview(warehouse.describe(), version, tuple(statuses), tuple(windows), incidents)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import components, resources
+from app import audit_components, components, resources
 
 st.title("Overview")
 st.caption("Registered models per environment, their champion, who put it there, and the "
@@ -14,7 +14,9 @@ st.caption("Registered models per environment, their champion, who put it there,
 if st.button("Refresh", icon=":material/refresh:"):
     resources.load_overview.clear()
 data = components.guarded(resources.load_overview)
-components.ledger_status(data.ledger)
+# The chain walk is cached per process and runs in the background on a big ledger, so the
+# status never holds the page (the same banner as the Audit page).
+audit_components.ledger_status(components.guarded(resources.warehouse))
 
 for env in ("prod", "uat"):
     st.subheader("Production" if env == "prod" else "UAT (non-production)")
