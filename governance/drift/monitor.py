@@ -67,6 +67,7 @@ def targets(session: Session, model: str | None = None) -> list[Target]:
     """
     promoted = ledger.latest_by_type(session, "model_promoted")
     trained = ledger.latest_by_type(session, "model_trained")
+    candidates = _candidate_tables(session)  # read once: one pass per model is N x M
     out = []
     for row in session.fetch_rows("models/list"):
         name = row["model_name"]
@@ -79,7 +80,7 @@ def targets(session: Session, model: str | None = None) -> list[Target]:
             raise DataError(f"{name} v{uat_version} has no frozen baseline profile",
                             hint="rebuild the demo (`python -m governance demo --reset`)")
         table = training_table_of(session, name, uat_version, trained,
-                                  default=row["training_table"])
+                                  default=row["training_table"], candidates=candidates)
         specs = tuple(engine.FeatureSpec(f, frozen[f].kind, frozen[f].importance)  # type: ignore[arg-type]
                       for f in json.loads(row["features"]) if f in frozen)
         edges = {f: np.array(p.edges) for f, p in frozen.items() if p.kind == "numeric"}
@@ -92,19 +93,31 @@ def targets(session: Session, model: str | None = None) -> list[Target]:
     return out
 
 
+def _candidate_tables(session: Session) -> dict[tuple[str, str], str]:
+    """``(model, uat version) -> training table`` of every ``candidate_trained`` entry (the
+    first entry wins, as a scan in ledger order would find it)."""
+    found: dict[tuple[str, str], str] = {}
+    for e in ledger.entries(session, event_type="candidate_trained"):
+        found.setdefault((str(e.payload.get("model")), str(e.payload["uat_version"])),
+                         str(e.payload["training_table"]))
+    return found
+
+
 def training_table_of(session: Session, model: str, uat_version: str,
                       trained: dict[str, ledger.LedgerEntry] | None = None, *,
-                      default: str) -> str:
+                      default: str,
+                      candidates: dict[tuple[str, str], str] | None = None) -> str:
     """The table a model version was trained on, from the ledger: the demo's ``model_trained``
-    entry for v1, or the drift response's ``candidate_trained`` entry for a candidate."""
+    entry for v1, or the drift response's ``candidate_trained`` entry for a candidate.
+
+    ``trained`` and ``candidates`` are the ledger reads, when the caller already has them.
+    """
     first = (trained if trained is not None
              else ledger.latest_by_type(session, "model_trained")).get(f"{model}/{uat_version}")
     if first is not None:
         return str(first.payload["training_table"])
-    for entry in ledger.entries(session, event_type="candidate_trained"):
-        if entry.payload.get("model") == model and str(entry.payload["uat_version"]) == uat_version:
-            return str(entry.payload["training_table"])
-    return default
+    found = (candidates if candidates is not None else _candidate_tables(session))
+    return found.get((model, uat_version), default)
 
 
 def complete_windows(first: date, last: date, since: date | None = None) -> list[tuple[date, date]]:
