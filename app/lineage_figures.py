@@ -8,6 +8,7 @@ red so a loop in the lineage is visible where it is.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -48,32 +49,52 @@ def _cycle_edges(cycles: Sequence[Cycle]) -> set[tuple[str, str]]:
     return {(a, b) for m in members for a in m for b in m}
 
 
-def _route(a: Point, b: Point, positions: Mapping[str, Point]) -> list[Point]:
+class _Layers:
+    """The nodes' heights per layer (x), sorted, so routing an edge never scans every node."""
+
+    def __init__(self, positions: Mapping[str, Point]) -> None:
+        by_x: dict[float, list[float]] = {}
+        for p in positions.values():
+            by_x.setdefault(p.x, []).append(p.y)
+        self.xs = sorted(by_x)
+        self.ys = {x: sorted(ys) for x, ys in by_x.items()}
+
+    def clearance(self, y: float, low_x: float, high_x: float) -> float:
+        """Distance from height ``y`` to the nearest node strictly between two layers."""
+        best = 1.0
+        for x in self.xs[bisect.bisect_right(self.xs, low_x):bisect.bisect_left(self.xs, high_x)]:
+            ys = self.ys[x]
+            i = bisect.bisect_left(ys, y)
+            for j in (i - 1, i):
+                if 0 <= j < len(ys):
+                    best = min(best, abs(y - ys[j]))
+        return best
+
+
+def _route(a: Point, b: Point, layers: _Layers) -> list[Point]:
     """An edge's polyline: straight between neighbouring layers; bent when it skips one, to
     whichever side keeps it farthest from the nodes of the layers it passes."""
     if abs(b.x - a.x) <= 1:
         return [a, b]
     mid_x, mid_y = (a.x + b.x) / 2, (a.y + b.y) / 2
-    between = [p.y for p in positions.values() if min(a.x, b.x) < p.x < max(a.x, b.x)]
-
-    def clearance(y: float) -> float:
-        return min((abs(y - other) for other in between), default=1.0)
-
+    low, high = min(a.x, b.x), max(a.x, b.x)
     bend = max((mid_y + BEND, mid_y - BEND, mid_y + 0.5, mid_y - 0.5),
-               key=lambda y: (min(clearance(y), 0.5), -abs(y - mid_y)))
+               key=lambda y: (min(layers.clearance(y, low, high), 0.5), -abs(y - mid_y)))
     return [a, Point(mid_x, bend), b]
 
 
 def _edges(fig: go.Figure, edges: Sequence[tuple[str, str]], positions: Mapping[str, Point],
            cycles: Sequence[Cycle]) -> None:
     on_cycle = _cycle_edges(cycles)
+    layers = _Layers(positions)
+    routes = {(s, t): _route(positions[s], positions[t], layers) for s, t in edges}
     for colour, wanted in ((EDGE, False), (CYCLE_EDGE, True)):
         xs: list[float | None] = []
         ys: list[float | None] = []
         for source, target in edges:
             if ((source, target) in on_cycle) != wanted:
                 continue
-            route = _route(positions[source], positions[target], positions)
+            route = routes[(source, target)]
             xs += [p.x for p in route] + [None]
             ys += [p.y for p in route] + [None]
         if xs:
@@ -84,7 +105,7 @@ def _edges(fig: go.Figure, edges: Sequence[tuple[str, str]], positions: Mapping[
         for source, target in edges:
             if source == target:
                 continue
-            a, b = _route(positions[source], positions[target], positions)[-2:]
+            a, b = routes[(source, target)][-2:]
             fig.add_annotation(x=b.x, y=b.y, ax=a.x, ay=a.y, xref="x", yref="y", axref="x",
                                ayref="y", showarrow=True, arrowhead=2, arrowsize=1.2,
                                arrowwidth=1, standoff=9, text="",

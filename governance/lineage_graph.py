@@ -269,12 +269,14 @@ def completeness(graph: LineageGraph) -> tuple[Gap, ...]:
     from.
     """
     parents = graphs.adjacency(graph.edges, reverse=True)
+    inbound: dict[tuple[str, str], list[str]] = {}  # (target, relation) -> sources, in order
+    for e in graph.links:
+        inbound.setdefault((e.target, e.relation), []).append(e.source)
     uat_reason: dict[str, tuple[str | None, str]] = {}
     for node in graph.nodes:
         if node.kind != MODEL_UAT:
             continue
-        tables = [e.source for e in graph.links
-                  if e.target == node.id and e.relation == TRAINED_ON]
+        tables = inbound.get((node.id, TRAINED_ON), [])
         if not tables:
             uat_reason[node.id] = (None, "no training table recorded in the ledger")
             continue
@@ -298,8 +300,7 @@ def completeness(graph: LineageGraph) -> tuple[Gap, ...]:
             table, why = uat_reason[node.id]
             gaps.append(Gap(node.id, model, version, "uat", table, why))
         elif node.kind == MODEL_PROD:
-            source = next((e.source for e in graph.links
-                           if e.target == node.id and e.relation == PROMOTED), None)
+            source = next(iter(inbound.get((node.id, PROMOTED), [])), None)
             if source in uat_reason:
                 table, why = uat_reason[source]
                 gaps.append(Gap(node.id, model, version, "prod", table,
