@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from governance.audit.trail import Trail
+from governance.evidence.crossrefs import run_references
 from governance.evidence.layout import jsonable, parsed
 from governance.ledger import LedgerEntry
 from governance.warehouse import Session
@@ -136,19 +137,6 @@ def datasets(trail: Trail, resp: Mapping[str, Any] | None) -> dict[str, Any]:
     return doc
 
 
-def _run_references(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            where = f"{path}.{key}"
-            if key.endswith("run_id") and isinstance(inner, str) and inner:
-                yield inner, where
-            else:
-                yield from _run_references(inner, where)
-    elif isinstance(value, list):
-        for i, inner in enumerate(value):
-            yield from _run_references(inner, f"{path}[{i}]")
-
-
 def mlflow_runs(session: Session, trail: Trail, evaluated: Mapping[str, Any],
                 resp: Mapping[str, Any] | None) -> dict[str, Any]:
     """The MLflow runs the trail references, from ``system.mlflow.runs_latest``.
@@ -158,7 +146,7 @@ def mlflow_runs(session: Session, trail: Trail, evaluated: Mapping[str, Any],
     """
     refs: dict[str, list[str]] = {}
     for entry in trail.entries:
-        for run_id, where in _run_references(entry.payload, "payload"):
+        for run_id, where in run_references(entry.payload, "payload"):
             refs.setdefault(run_id, []).append(f"ledger seq {entry.seq} {where}")
     for row in evaluated.get("evaluations", []):
         if row.get("mlflow_run_id"):

@@ -154,7 +154,10 @@ def render(manifest: Mapping[str, Any], docs: Mapping[str, Any], filename: str) 
         f"{escape(filename)} --head {escape(proof['head_hash'])}</code>. It checks "
         "the sha256 of every file against <code>manifest.json</code>, recomputes every hash of "
         "the chain segment from the anchor, and checks that the story's entries are the same "
-        "bytes as in the chain and that the chain ends at the head. The pack proves integrity "
+        "bytes as in the chain and that the chain ends at the head, and that every fact the "
+        "context files share with those entries (approvals and signatures, metrics, dataset "
+        "digests, drift verdicts, run ids, timeline steps) equals the entry; the rest is "
+        "covered by the manifest only (see docs/evidence.md). The pack proves integrity "
         "relative to the head hash only: compare the head with one published elsewhere (a "
         "ticket, a signed e-mail, a later pack) to pin it.</p>",
     ]

@@ -2,7 +2,9 @@
 
 What passing proves: every file is the one the manifest lists; the chain segment recomputes
 from its anchor hash to the head hash in ``proof.json``; the story's entries are byte for byte
-those entries of the chain; the timeline speaks only of them. Anyone able to rewrite the whole
+those entries of the chain; the timeline speaks of exactly them; and every fact a context file
+shares with those entries equals the entry (:mod:`governance.evidence.crosscheck`), so editing
+one with a recomputed manifest is caught too. Anyone able to rewrite the whole
 pack can also recompute a new chain, so integrity is relative to the head hash: compare it with
 one published elsewhere (``--head``). See ``docs/evidence.md``.
 """
@@ -20,9 +22,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from governance.errors import DataError
-from governance.evidence import layout
+from governance.evidence import crosscheck, layout
 from governance.ledger import GENESIS, entry_hash
 
+#: The files cross-checked against the ledger entries (see :mod:`crosscheck`).
+_CONTEXT = (layout.TIMELINE, layout.APPROVALS, layout.EVALUATIONS, layout.DRIFT, layout.DATASETS,
+            layout.LINEAGE, layout.MLFLOW)
 _HINT = "pass the .zip file that `python -m governance evidence export` wrote"
 
 
@@ -112,6 +117,7 @@ class _Check:
         self._files()
         proof = self._json(layout.PROOF)
         involved: list[int] = []
+        story: list[dict[str, Any]] = []
         head: tuple[int, str] = (0, GENESIS)
         if isinstance(proof, dict):
             involved = [s for s in proof.get("involved_seqs", []) if isinstance(s, int)]
@@ -122,10 +128,12 @@ class _Check:
             if (self.manifest.get("head_seq"), self.manifest.get("head_hash")) != head:
                 self.problems.append(f"{layout.MANIFEST}: head differs from {layout.PROOF}")
             chain_lines = self._chain(proof, set(involved))
-            self._entries(set(involved), chain_lines)
+            story = self._entries(set(involved), chain_lines)
         elif proof is not None:
             self.problems.append(f"{layout.PROOF}: not a JSON object")
-        self._timeline(set(involved))
+        docs = {name: self._json(name) for name in _CONTEXT}
+        self._timeline(docs[layout.TIMELINE], set(involved))
+        self.problems.extend(crosscheck.check(docs, story))
         return PackVerification(not self.problems, tuple(self.problems), len(involved), *head)
 
     def _files(self) -> None:
@@ -215,8 +223,11 @@ class _Check:
                                  f"{head_hash})")
         return kept
 
-    def _entries(self, involved: set[int], chain: Mapping[int, bytes]) -> None:
+    def _entries(self, involved: set[int], chain: Mapping[int, bytes]) -> list[dict[str, Any]]:
+        """Check ``entries.jsonl``; returns the story's entries, oldest first, for the
+        cross-check: the chain's copy where it has one (that copy is what the hashes prove)."""
         seen: set[int] = set()
+        story: dict[int, dict[str, Any]] = {}
         for number, line in self._lines(layout.ENTRIES):
             entry = _parse(line)
             if entry is None:
@@ -224,6 +235,8 @@ class _Check:
                 continue
             seq = entry["seq"]
             seen.add(seq)
+            if seq in involved:
+                story[seq] = (_parse(chain[seq]) if seq in chain else None) or entry
             if seq not in involved:
                 self.problems.append(f"{layout.ENTRIES}: entry {seq} is not one of the "
                                      f"involved entries in {layout.PROOF}")
@@ -234,9 +247,11 @@ class _Check:
                 self.problems.append(f"{layout.ENTRIES}: entry {seq} is not in {layout.CHAIN}")
         for seq in sorted(involved - seen):
             self.problems.append(f"{layout.ENTRIES}: involved entry {seq} is missing")
+            if seq in chain:
+                story[seq] = _parse(chain[seq]) or {}
+        return [story[s] for s in sorted(story) if story[s]]
 
-    def _timeline(self, involved: set[int]) -> None:
-        steps = self._json(layout.TIMELINE)
+    def _timeline(self, steps: Any, involved: set[int]) -> None:
         if steps is None:
             return
         if not isinstance(steps, list):

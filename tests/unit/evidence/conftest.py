@@ -12,12 +12,14 @@ import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from governance.evidence import layout
 from governance.evidence.pack import EvidencePack, export_incident, export_version
+from governance.evidence.verify import verify_pack
 from governance.settings import Settings, load_settings
 from governance.warehouse import Warehouse, open_warehouse
 
@@ -80,3 +82,39 @@ def run_sql(warehouse: Warehouse, statement: str, params: list[object] | None = 
     """Change a copied workspace behind Driftgate's back, as an intruder with file access."""
     with duckdb.connect(str(warehouse.path)) as con:  # type: ignore[attr-defined]
         con.execute(statement, params or [])
+
+
+# --- forging a pack consistently (file and manifest), for the cross-check tests --------------
+Edit = Callable[[Any], None]
+
+
+def forge(data: bytes, name: str, edit: Edit) -> bytes:
+    """``data`` with JSON file ``name`` changed by ``edit`` and the manifest rehashed to match."""
+    files = read_pack(data)
+    document = json.loads(files[name])
+    edit(document)
+    return rezip({**files, name: layout.dumps(document)}, rehash=True)
+
+
+def problems(data: bytes, name: str, edit: Edit) -> tuple[str, ...]:
+    """What verify says about the consistently forged pack."""
+    result = verify_pack(forge(data, name, edit))
+    assert result.ok == (not result.problems)
+    return result.problems
+
+
+def entry(data: bytes, event_type: str) -> dict[str, Any]:
+    """The newest entry of ``event_type`` in the pack's ``entries.jsonl``."""
+    return [e for e in lines(read_pack(data)[layout.ENTRIES]) if e["type"] == event_type][-1]
+
+
+def names(problem: str, file: str, field: str, seq: object, event_type: str) -> bool:
+    """Whether one problem names the file, the field and the ledger entry it contradicts."""
+    return (problem.startswith(f"{file}: ") and f" {field} " in problem
+            and f"ledger entry {seq} ({event_type})" in problem)
+
+
+def assert_named(found: tuple[str, ...], file: str, field: str, seq: object,
+                 event_type: str) -> None:
+    assert found, "the forged fact passed verification"
+    assert any(names(p, file, field, seq, event_type) for p in found), found

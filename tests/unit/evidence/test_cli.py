@@ -59,9 +59,10 @@ def test_verify_failure_lists_every_problem(demo_env: Settings, tmp_path: Path,
     capsys.readouterr()
     assert main(["evidence", "verify", str(out)]) == 1
     text = capsys.readouterr().out
-    assert "NOT verified: 2 problem(s)" in text
+    assert "NOT verified: 4 problem(s)" in text
     assert "  - timeline.json: sha256 differs from manifest.json" in text
     assert "  - extra.txt: extra file, not listed in manifest.json" in text
+    assert "  - timeline.json: has no step for ledger entry 6 (model_trained)" in text
 
 
 @pytest.mark.parametrize(("argv", "message"), [

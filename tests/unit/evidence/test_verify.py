@@ -43,7 +43,11 @@ def test_edited_timeline_fails_on_its_manifest_hash(files: dict[str, bytes]) -> 
     result = verify_pack(rezip({**files, layout.TIMELINE: json.dumps(timeline).encode()}))
     assert not result.ok
     assert result.problems == ("timeline.json: sha256 differs from manifest.json "
-                               "(edited after export)",)
+                               "(edited after export)",
+                               f"timeline.json: step seq {timeline[0]['seq']} actor "
+                               "'user:someone-else@retail.example' but ledger entry "
+                               f"{timeline[0]['seq']} (drift_detected) says "
+                               "'system:drift-monitor'")
     assert "timeline.json" in result.summary()
 
 
@@ -109,9 +113,15 @@ def test_wrong_head(files: dict[str, bytes], packs: dict[str, EvidencePack]) -> 
 
 def test_a_consistent_forgery_passes_alone_but_not_against_the_published_head(
         files: dict[str, bytes], packs: dict[str, EvidencePack]) -> None:
-    """Why the head must be published: whoever rewrites every hash makes a self-consistent
-    pack; only the head hash kept elsewhere tells it apart."""
+    """Why the head must be published: whoever rewrites every hash, and the context files that
+    repeat the forged fact, makes a self-consistent pack; only the head hash kept elsewhere
+    tells it apart."""
     proof = json.loads(files[layout.PROOF])
+    approvals = json.loads(files[layout.APPROVALS])
+    for approval in approvals["approvals"]:
+        approval["comment"] = "forged"
+        for signature in approval["signatures"]:
+            signature["comment"] = "forged"
     chain, prev = lines(files[layout.CHAIN]), proof["anchor_hash"]
     for entry in chain:
         if entry["type"] == "approval_decided":
@@ -125,6 +135,7 @@ def test_a_consistent_forgery_passes_alone_but_not_against_the_published_head(
     forged = rezip({**files, layout.CHAIN: _jsonl(chain),
                     layout.ENTRIES: _jsonl([e for e in chain if e["seq"] in involved]),
                     layout.PROOF: json.dumps(proof).encode(),
+                    layout.APPROVALS: json.dumps(approvals).encode(),
                     layout.MANIFEST: json.dumps(manifest).encode()}, rehash=True)
     result = verify_pack(forged)
     assert result.ok, result.problems
