@@ -199,10 +199,14 @@ class Side:
 
     def subset(self, chosen: BoolArray) -> Subset:
         """The values of the chosen buckets, sorted (one pass over the side)."""
-        values = self.values[chosen[self.bucket]]
-        values.sort()  # in place: the selection is already a copy (all of it for tied data)
+        picked = chosen[self.bucket]
+        values = self.values[picked]
+        sizes = np.where(chosen, np.diff(self.below), 0)
         inside = np.zeros(self.below.size, np.int64)
-        np.cumsum(np.where(chosen, np.diff(self.below), 0), out=inside[1:])
+        np.cumsum(sizes, out=inside[1:])
+        if values.size > _TIED * int(np.count_nonzero(sizes)):
+            return _tied_subset(chosen, values, self.bucket[picked], sizes, self.below - inside)
+        values.sort()  # in place: the selection is already a copy
         return Subset(chosen, values, self.below - inside)
 
     def count_le(self, points: FloatArray, grid: Grid) -> IntArray:
@@ -218,6 +222,32 @@ class Side:
         return self.subset(chosen).order_stats(ranks, self.bucket_of_rank(ranks))
 
 
+#: Chosen buckets holding more values than this on average may hold runs of one value (tied
+#: data: rounded or discrete values) that need no sorting.
+_TIED = 64
+
+
+def _tied_subset(chosen: BoolArray, values: FloatArray, bucket: IndexArray, sizes: IntArray,
+                 outside: IntArray) -> Subset:
+    """:meth:`Side.subset` sorting only the chosen buckets that hold more than one value.
+
+    Equal values share a bucket and buckets are ordered, so the sorted selection is each
+    single-valued bucket's value repeated, in bucket order, with the sorted values of the
+    other buckets in their places (which, sorted together, are in bucket order too). A tied
+    column's million values then cost a few gathers instead of a sort (~25 ms).
+    """
+    some = np.zeros(sizes.size, np.float64)
+    some[bucket] = values  # any one value of each chosen bucket
+    mixed = np.zeros(sizes.size, bool)
+    mixed[bucket[values != some[bucket]]] = True
+    filled = sizes > 0
+    out = np.repeat(some[filled], sizes[filled])
+    if mixed.any():
+        out[np.repeat(mixed[filled], sizes[filled])] = np.sort(values[mixed[bucket]])
+        return Subset(chosen, out, outside)
+    return Subset(chosen, out, outside, some[filled])  # one value a bucket: all distinct
+
+
 @dataclass(frozen=True, eq=False)
 class Subset:
     """The sorted values of some buckets of one side: exact ranks and counts inside them.
@@ -226,15 +256,19 @@ class Subset:
         chosen: Which buckets are included.
         values: Their values, ascending.
         outside: ``outside[k]``: values of unchosen buckets before bucket ``k``.
+        known_distinct: The distinct values, when the caller already has them.
     """
 
     chosen: BoolArray
     values: FloatArray
     outside: IntArray
+    known_distinct: FloatArray | None = None
 
     @cached_property
     def distinct(self) -> FloatArray:
         """The distinct values, ascending: few for tied data, so merging both sides is cheap."""
+        if self.known_distinct is not None:
+            return self.known_distinct
         if self.values.size < 2:
             return self.values
         new = np.empty(self.values.size, bool)
