@@ -298,6 +298,21 @@ class Subset:
         return out
 
 
+def _union(x: FloatArray, y: FloatArray) -> FloatArray:
+    """``np.union1d`` of two ascending arrays of distinct values, by merging them.
+
+    ``np.union1d`` sorts the concatenation from scratch (~4 ms for 2 x 37k values); a stable
+    sort (timsort) of two ascending runs is one merge (~0.5 ms).
+    """
+    both = np.concatenate((x, y))
+    both.sort(kind="stable")
+    new = np.empty(both.size, bool)
+    new[:1] = True
+    np.not_equal(both[1:], both[:-1], out=new[1:])
+    out: FloatArray = both[new]
+    return out
+
+
 #: Values handled per step in whole-column passes: the temporaries stay in cache and are
 #: reused, instead of several column-sized arrays per pass (80 MB each at 10M rows).
 CHUNK = 1 << 18
@@ -399,7 +414,7 @@ class Pair:
         """
         if subsets is None:
             subsets = (self.a.subset(chosen), self.b.subset(chosen))
-        merged = np.union1d(*(sub.distinct for sub in subsets))
+        merged = _union(*(sub.distinct for sub in subsets))
         k = self.grid.of(merged)
         keep = chosen[k]
         if not keep.all():
