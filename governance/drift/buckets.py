@@ -113,12 +113,14 @@ class Grid:
         to rounding (the per-bucket integrals telescope); these track the buckets closely so
         that the per-bucket sign test is meaningful.
         """
-        cell = np.repeat(np.arange(self.coarse, dtype=np.float64), self.split)
-        within = np.arange(self.n, dtype=np.float64) - np.repeat(self._base, self.split)
-        frac = within / np.repeat(self.split, self.split)
+        position = np.arange(self.coarse, dtype=np.float64)  # cell + fraction, in cells
+        if self.n != self.coarse:  # split cells (an unsplit one starts at fraction 0.0)
+            position = np.repeat(position, self.split)
+            within = np.arange(self.n, dtype=np.float64) - np.repeat(self._base, self.split)
+            position += within / np.repeat(self.split, self.split)
         out = np.empty(self.n + 1, np.float64)
         width = (self.hi - self.lo) / self.coarse if self.coarse else 0.0
-        out[:-1] = self.lo + (cell + frac) * width
+        out[:-1] = self.lo + position * width
         np.clip(out, self.first, self.last, out=out)
         out[0], out[-1] = self.first, self.last
         return np.maximum.accumulate(out)
