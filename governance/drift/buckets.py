@@ -26,6 +26,7 @@ for values near the float64 limits).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -203,15 +204,43 @@ class Side:
 
     def subset(self, chosen: BoolArray) -> Subset:
         """The values of the chosen buckets, sorted (one pass over the side)."""
-        picked = chosen[self.bucket]
-        values = self.values[picked]
         sizes = np.where(chosen, np.diff(self.below), 0)
         inside = np.zeros(self.below.size, np.int64)
         np.cumsum(sizes, out=inside[1:])
-        if values.size > _TIED * int(np.count_nonzero(sizes)):
-            return _tied_subset(chosen, values, self.bucket[picked], sizes, self.below - inside)
+        if int(inside[-1]) > _TIED * int(np.count_nonzero(sizes)):
+            return self._tied_subset(chosen, sizes, self.below - inside)
+        values = self.values[chosen[self.bucket]]
         values.sort()  # in place: the selection is already a copy
         return Subset(chosen, values, self.below - inside)
+
+    def _tied_subset(self, chosen: BoolArray, sizes: IntArray, outside: IntArray) -> Subset:
+        """:meth:`subset` sorting only the chosen buckets that hold more than one value.
+
+        Equal values share a bucket and buckets are ordered, so the sorted selection is each
+        single-valued bucket's value repeated, in bucket order, with the sorted values of the
+        other buckets in their places (which, sorted together, are in bucket order too). A
+        tied column's million values then cost a few chunked passes instead of a sort
+        (~25 ms), and no column-sized temporaries.
+        """
+        some = np.zeros(sizes.size, np.float64)
+        for values, bucket in self._chosen_chunks(chosen):
+            some[bucket] = values  # any one value of each chosen bucket
+        mixed = np.zeros(sizes.size, bool)
+        for values, bucket in self._chosen_chunks(chosen):
+            mixed[bucket[values != some[bucket]]] = True
+        filled = sizes > 0
+        out = np.repeat(some[filled], sizes[filled])
+        if mixed.any():
+            out[np.repeat(mixed[filled], sizes[filled])] = np.sort(self.values[mixed[self.bucket]])
+            return Subset(chosen, out, outside)
+        return Subset(chosen, out, outside, some[filled])  # one value a bucket: all distinct
+
+    def _chosen_chunks(self, chosen: BoolArray) -> Iterator[tuple[FloatArray, IndexArray]]:
+        """The values of the chosen buckets and their buckets, a chunk at a time."""
+        for i in range(0, self.size, CHUNK):
+            bucket = self.bucket[i:i + CHUNK]
+            picked = chosen[bucket]
+            yield self.values[i:i + CHUNK][picked], bucket[picked]
 
     def count_le(self, points: FloatArray, grid: Grid) -> IntArray:
         """``#{x <= p}`` for each point, sorting only the points' own buckets."""
@@ -229,27 +258,6 @@ class Side:
 #: Chosen buckets holding more values than this on average may hold runs of one value (tied
 #: data: rounded or discrete values) that need no sorting.
 _TIED = 64
-
-
-def _tied_subset(chosen: BoolArray, values: FloatArray, bucket: IndexArray, sizes: IntArray,
-                 outside: IntArray) -> Subset:
-    """:meth:`Side.subset` sorting only the chosen buckets that hold more than one value.
-
-    Equal values share a bucket and buckets are ordered, so the sorted selection is each
-    single-valued bucket's value repeated, in bucket order, with the sorted values of the
-    other buckets in their places (which, sorted together, are in bucket order too). A tied
-    column's million values then cost a few gathers instead of a sort (~25 ms).
-    """
-    some = np.zeros(sizes.size, np.float64)
-    some[bucket] = values  # any one value of each chosen bucket
-    mixed = np.zeros(sizes.size, bool)
-    mixed[bucket[values != some[bucket]]] = True
-    filled = sizes > 0
-    out = np.repeat(some[filled], sizes[filled])
-    if mixed.any():
-        out[np.repeat(mixed[filled], sizes[filled])] = np.sort(values[mixed[bucket]])
-        return Subset(chosen, out, outside)
-    return Subset(chosen, out, outside, some[filled])  # one value a bucket: all distinct
 
 
 @dataclass(frozen=True, eq=False)
