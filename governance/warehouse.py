@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from governance import envguard, sql
+from governance import envguard
 from governance.errors import ConfigError, QueryError
 from governance.settings import Settings
 
@@ -92,6 +92,8 @@ class Session(abc.ABC):
     def _catalogs(self) -> Mapping[str, str]: ...
 
     def _prepare(self, name: str, params: Params) -> tuple[str, ...]:
+        from governance import sql  # sqlglot costs ~0.1 s to import: only when a query runs
+
         query = sql.load_query(name)
         query.check_params(params)
         if "prod" in query.env_writes(params):
@@ -101,6 +103,8 @@ class Session(abc.ABC):
 
     @staticmethod
     def _bind(name: str, params: Params | None) -> dict[str, Any]:
+        from governance import sql
+
         return sql.load_query(name).bind_values(params or {})
 
     def _single(self, name: str, params: Params) -> tuple[str]:

@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
-from sqlglot import exp
 
-from governance import sql
 from governance.errors import QueryError, WorkspaceBusy, WorkspaceError, WriteConflict
 from governance.settings import Settings
 from governance.warehouse import Params, Session, Warehouse
@@ -60,7 +58,7 @@ class DuckDBSession(Session):
         Reads through it see committed data (not this unit of work's uncommitted writes); the
         drift engine uses it to fetch and test columns on both cores at once.
         """
-        return DuckDBSession(self._con.cursor())
+        return type(self)(self._con.cursor())
 
     def close(self) -> None:
         """Close a forked session's connection (the owning unit of work closes its own)."""
@@ -79,8 +77,11 @@ class DuckDBSession(Session):
         (statement,) = self._single(name, params or {})
         self._check_idle(name)
         try:
-            result = self._con.execute(statement, self._bind(name, params) or None)
-            columns = result.fetchnumpy()
+            # A relation streams its result straight into numpy; execute() would first
+            # materialise every row in DuckDB and then copy them (~5 ms more per 1M values).
+            relation = self._con.sql(statement, params=self._bind(name, params) or None)
+            assert relation is not None  # a named query that returns rows is a SELECT
+            columns = relation.fetchnumpy()
         except duckdb.Error as exc:
             raise _query_error(name, exc) from exc
         first = next(iter(columns.values()))
@@ -115,6 +116,10 @@ class DuckDBSession(Session):
             self._streaming = ""
 
     def load_table(self, table: str, frame: pd.DataFrame) -> None:
+        from sqlglot import exp  # ~0.1 s to import: only the demo loads tables
+
+        from governance import sql
+
         self._guard_table(table)
         self._check_idle("load_table")
         parts = table.split(".")
@@ -148,6 +153,8 @@ class DuckDBSession(Session):
         Raises:
             QueryError: Not one of those schemas, or DuckDB refused the rows.
         """
+        from sqlglot import exp
+
         self._check_idle("append_rows")
         parts = table.split(".")
         if len(parts) != 2 or parts[0] not in ("governance", "lineage", "mlflow"):

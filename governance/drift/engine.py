@@ -171,8 +171,8 @@ class DatasetResult:
 class Reader:
     """Fetches count tables for features, caching the baseline side across windows.
 
-    On the embedded engine numeric features are computed on worker threads, each reading
-    through its own sibling connection, so both cores fetch and test at once.
+    On the embedded engine features are computed on worker threads, each reading through
+    its own sibling connection, so both cores fetch and test at once.
     """
 
     def __init__(self, session: Session | None = None, workers: int = 2, *,
@@ -736,13 +736,14 @@ def compare(
                     {"max_categories": policy.dataset.max_categories,
                      "edges": (edges or {}).get(spec.name)})
 
-        for spec in specs:
-            if spec.kind == "numeric" and spec.name not in issues and reader.parallel:
-                # Numeric features run on the worker threads (fetch, test); at most
-                # `workers` columns are in memory at once.
-                positional, named = args(spec)
-                jobs[spec.name] = reader.pool.submit(_gated, gate, reader, *positional,
-                                                     **named)
+        # Every feature runs on the worker threads (fetch, test); at most `workers` columns are
+        # in memory at once. Numeric features (long, uneven) go first and categorical ones
+        # (short) last, so the short ones fill the end instead of one worker idling while the
+        # other finishes a long feature.
+        pooled = [s for s in specs if s.name not in issues] if reader.parallel else []
+        for spec in sorted(pooled, key=lambda s: s.kind != "numeric"):
+            positional, named = args(spec)
+            jobs[spec.name] = reader.pool.submit(_gated, gate, reader, *positional, **named)
         for spec in specs:
             if spec.name in issues:
                 raw.append((schema_result(spec, *issues[spec.name]), None))

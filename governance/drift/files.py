@@ -2,22 +2,28 @@
 
 Both sides become views of an in-memory DuckDB database; the same named queries as the
 monitor then run on them, so no file is ever loaded whole into Python.
+
+sqlglot, which renders named queries, costs ~0.1 s to import and ~1 ms a render, a large share
+of a one-shot ``drift compare``. So this module writes its few statements itself (identifiers
+and string literals quoted as sqlglot quotes them for DuckDB), and :class:`FileSession` holds
+the three named queries a file comparison runs already rendered (a test keeps them equal to
+``sql.render``); anything else still goes through the normal path.
 """
 
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from sqlglot import exp
 
 from governance.backends.duckdb import DuckDBSession
 from governance.drift.engine import FeatureSpec, Kind, type_family
 from governance.errors import DataError
+from governance.warehouse import Params
 
 BASELINE, CURRENT = "main.baseline", "main.current"
 LOW_CARDINALITY = 20
@@ -65,16 +71,25 @@ def _expand(pattern: str) -> list[str]:
     return paths
 
 
+def quote_identifier(name: str) -> str:
+    """``name`` as a DuckDB identifier, quoted (as sqlglot writes ``exp.column(quoted=True)``)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    """``text`` as a DuckDB string literal (standard SQL: no backslash escapes)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _view(con: duckdb.DuckDBPyConnection, name: str, pattern: str) -> None:
     paths = _expand(pattern)
-    reader = "read_parquet" if paths[0].lower().endswith(".parquet") else "read_csv"
-    files = exp.Array(expressions=[exp.Literal.string(p) for p in paths])
-    source = exp.Anonymous(this=reader, expressions=[files])
-    ddl = exp.Create(this=exp.to_table(name), kind="VIEW", replace=True,
-                     expression=exp.select("*").from_(source))
+    reader = "READ_PARQUET" if paths[0].lower().endswith(".parquet") else "READ_CSV"
+    files = ", ".join(_literal(p) for p in paths)
     try:
-        con.execute(ddl.sql(dialect="duckdb"))
-        con.execute(exp.select("*").from_(name).limit(0).sql(dialect="duckdb")).fetchall()
+        # The view name is one of our constants; the paths are quoted literals.
+        ddl = f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {reader}([{files}])"  # noqa: S608
+        con.execute(ddl)
+        con.execute(f"SELECT * FROM {name} LIMIT 0").fetchall()  # noqa: S608
     except duckdb.Error as exc:
         raise DataError(f"cannot read {pattern!r}: {str(exc).splitlines()[0]}") from exc
 
@@ -85,12 +100,10 @@ def _columns(con: duckdb.DuckDBPyConnection, name: str) -> list[Column]:
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, view: str, column: str, cap: int) -> int:
-    col = exp.column(column, quoted=True)
-    inner = exp.select(col).from_(view).where(exp.Not(this=exp.Is(this=col.copy(),
-                                                                  expression=exp.Null())))
-    inner = inner.distinct().limit(cap + 1)
-    query = exp.select(exp.Count(this=exp.Star())).from_(inner.subquery("d"))
-    row = con.execute(query.sql(dialect="duckdb")).fetchone()
+    col = quote_identifier(column)
+    query = (f"SELECT COUNT(*) FROM (SELECT DISTINCT {col} FROM {view} "  # noqa: S608
+             f"WHERE NOT {col} IS NULL LIMIT {int(cap) + 1}) AS d")
+    row = con.execute(query).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -137,6 +150,47 @@ def plan(con: duckdb.DuckDBPyConnection, categorical: Sequence[str] = ()) -> Pla
     return Plan(tuple(specs), issues, skipped, extra)
 
 
+#: The named queries a file comparison runs, rendered for DuckDB (see :class:`FileSession`).
+RENDERED: Mapping[str, str] = {
+    "drift/numeric_values":
+        "SELECT CAST({col} AS DOUBLE) AS v FROM {tbl} WHERE NOT {col} IS NULL",
+    "drift/category_counts":
+        "SELECT CAST({col} AS TEXT) AS category, COUNT(*) AS n FROM {tbl} GROUP BY 1",
+    "drift/row_count": "SELECT COUNT(*) AS n FROM {tbl}",
+}
+
+
+class FileSession(DuckDBSession):
+    """The session over both file views; the drift queries it runs come pre-rendered.
+
+    Each text is what ``sql.render(name, "duckdb", tables={...})`` returns without its
+    comments (``tests/unit/drift/test_files.py`` checks that for awkward column names). Only
+    ``tbl`` and ``col`` vary, and both are identifiers, so nothing is bound.
+    """
+
+    def _prepare(self, name: str, params: Params) -> tuple[str, ...]:
+        template = RENDERED.get(name)
+        if template is None or not _plain(params, with_column="{col}" in template):
+            return super()._prepare(name, params)  # the normal path, with its checks
+        col = quote_identifier(params["col"]) if "col" in params else ""
+        return (template.format(tbl=params["tbl"], col=col),)
+
+    @staticmethod
+    def _bind(name: str, params: Params | None) -> dict[str, object]:
+        if name in RENDERED:
+            return {}  # identifiers only
+        return DuckDBSession._bind(name, params)
+
+
+def _plain(params: Params, *, with_column: bool) -> bool:
+    """True for one of our two views and (if asked) a column name ``sql`` would accept."""
+    if set(params) != ({"tbl", "col"} if with_column else {"tbl"}):
+        return False
+    column = params.get("col", "x")
+    return params["tbl"] in (BASELINE, CURRENT) and isinstance(column, str) and bool(column) \
+        and "\x00" not in column
+
+
 @contextmanager
 def open_files(baseline: str, current: str) -> Iterator[tuple[DuckDBSession,
                                                              duckdb.DuckDBPyConnection]]:
@@ -152,6 +206,6 @@ def open_files(baseline: str, current: str) -> Iterator[tuple[DuckDBSession,
     try:
         _view(con, BASELINE, baseline)
         _view(con, CURRENT, current)
-        yield DuckDBSession(con), con
+        yield FileSession(con), con
     finally:
         con.close()

@@ -56,6 +56,23 @@ def test_bucketed_statistics_equal_the_sorted_path(a: list[float], b: list[float
     _check(np.array(a), np.array(b), per_bucket)
 
 
+@PROPERTY
+@given(values, st.lists(st.booleans(), min_size=1, max_size=40), st.integers(1, 8),
+       st.integers(0, 3))
+def test_subsets_are_the_sorted_values_of_their_buckets(
+        monkeypatch: pytest.MonkeyPatch, a: list[float], pick: list[bool], per_bucket: int,
+        tied: int) -> None:
+    """Sorted or assembled from single-valued buckets (tied data), a subset is exact."""
+    monkeypatch.setattr(buckets, "_TIED", tied)  # 0: every subset takes the tied-data path
+    raw = np.array(a)
+    side = buckets.Pair.of(raw, raw[::-1].copy(), per_bucket).a
+    chosen = np.resize(np.array(pick), side.below.size - 1)
+    sub = side.subset(chosen)
+    expected = np.sort(raw[chosen[side.bucket]])
+    assert sub.values.tolist() == expected.tolist()
+    assert sub.distinct.tolist() == np.unique(expected).tolist()
+
+
 @pytest.mark.parametrize("shape", ["normal", "ties", "lognormal", "offset", "outlier"])
 def test_large_samples_on_realistic_grids(shape: str) -> None:
     """Seeded samples big enough for the default grid, including heavy tails and outliers."""

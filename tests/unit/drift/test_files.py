@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -13,7 +16,7 @@ import pytest
 
 from governance.drift import engine, files
 from governance.drift.policy import Policy
-from governance.errors import DataError
+from governance.errors import DataError, QueryError
 
 
 def write(path: Path, frame: pd.DataFrame | pa.Table) -> Path:
@@ -218,3 +221,57 @@ def test_integer_categories_arriving_as_floats_are_not_unseen(tmp_path: Path) ->
     assert "categorical" == feature.type
     assert 0.0 == feature.tests["unseen_share"]
     assert "ok" == feature.status
+
+
+# --------------------------------------------------------------------------------------------
+# Pre-rendered queries (no sqlglot on the drift compare path)
+# --------------------------------------------------------------------------------------------
+
+AWKWARD = ("x", "we\"ird", "two words", "é-ü 列", "select", "a'b", "{col}", "\"\"")
+
+
+@pytest.mark.parametrize("column", AWKWARD)
+@pytest.mark.parametrize("name", sorted(files.RENDERED))
+def test_pre_rendered_queries_equal_sql_render(name: str, column: str) -> None:
+    from governance import sql
+
+    params = {"tbl": files.BASELINE, "col": column}
+    if "{col}" not in files.RENDERED[name]:
+        del params["col"]
+    rendered = sql.render(name, "duckdb", tables=params)
+    without_comments = tuple(re.sub(r"/\*.*?\*/\s*", "", s, flags=re.S) for s in rendered)
+    session = files.FileSession(duckdb.connect())
+    assert without_comments == session._prepare(name, params)
+    assert sql.load_query(name).bind_values(params) == session._bind(name, params)
+
+
+def test_pre_rendered_queries_run_on_awkward_names(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({name: rng.normal(size=400) for name in AWKWARD[:6]})
+    frame["a'b"] = rng.choice(["p", "q"], 400)
+    base = write(tmp_path / "b'1.parquet", frame)
+    result = compare_files(base, base, categorical=("a'b",))
+    assert {f.feature: f.status for f in result.features} == dict.fromkeys(frame.columns, "ok")
+
+
+def test_other_queries_and_bad_parameters_take_the_checked_path(tmp_path: Path) -> None:
+    b = write(tmp_path / "b.parquet", pd.DataFrame({"x": [1.0, 2.0]}))
+    with files.open_files(str(b), str(b)) as (session, _):
+        assert isinstance(session, files.FileSession)
+        with pytest.raises(QueryError, match="unknown parameter"):
+            session.fetch_rows("drift/row_count", {"tbl": files.BASELINE, "extra": 1})
+        with pytest.raises(QueryError, match="not a column name"):
+            session.fetch_rows("drift/category_counts", {"tbl": files.BASELINE, "col": ""})
+        (health,) = session.fetch_rows("drift/numeric_health", {"tbl": files.BASELINE,
+                                                                 "col": "x"})
+        assert 2 == health["n_rows"]
+
+
+def test_drift_compare_on_files_does_not_import_sqlglot(tmp_path: Path) -> None:
+    b = write(tmp_path / "b.parquet", pd.DataFrame({"x": np.arange(300.0), "c": ["a"] * 300}))
+    code = ("import sys\nfrom governance.cli import main\n"
+            f"main(['drift', 'compare', {str(b)!r}, {str(b)!r}, '--categorical', 'c'])\n"
+            "assert 'sqlglot' not in sys.modules, 'sqlglot imported'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert 0 == done.returncode, done.stderr
