@@ -159,9 +159,7 @@ def events(session: Session, where: AuditFilter, *, descending: bool = True, off
     """One page of ledger entries matching ``where`` (``audit/events``)."""
     params = {**_event_params(where), "descending": descending, **_page_args(offset, limit)}
     rows = session.fetch_rows("audit/events", params)
-    total = int(rows[0]["total_rows"]) if rows else 0
-    if not rows and offset:
-        total = events(session, where, descending=descending, offset=0, limit=1).total
+    total = sum(c.n for c in event_counts(session, where))
     return Page(tuple(_entry(r) for r in rows), total, offset, limit)
 
 

@@ -11,12 +11,16 @@ WHERE (:model_name = ''
        OR subject LIKE concat(:model_name, '/%')
        OR subject LIKE concat('INC-', :model_name, '-%')
        OR subject LIKE concat('APR-', :model_name, '-%')
-       OR get_json_object(payload, '$.model') = :model_name)
+       -- payloads are canonical JSON (no spaces): a substring test first spares parsing
+       -- a million payloads to find the few about this model
+       OR (payload LIKE concat('%"model":"', :model_name, '"%')
+           AND get_json_object(payload, '$.model') = :model_name))
   AND (:environment = '' OR environment = :environment)
   AND (:event_type = '' OR event_type = :event_type)
   AND (:actor = '' OR lower(actor) = lower(:actor) OR lower(actor) = lower(concat('user:', :actor)))
   AND event_time >= :since AND event_time < :until
-  AND (:search = '' OR lower(concat_ws(' ', subject, actor, event_type, payload))
-       LIKE concat('%', lower(:search), '%'))
+  AND (:search = '' OR subject ILIKE concat('%', :search, '%')
+       OR actor ILIKE concat('%', :search, '%') OR event_type ILIKE concat('%', :search, '%')
+       OR payload ILIKE concat('%', :search, '%'))
 GROUP BY event_type, environment
 ORDER BY n DESC, event_type, environment
