@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from governance.errors import DataError
 from governance.evidence import crosscheck, layout
-from governance.ledger import GENESIS, entry_hash
+from governance.ledger import GENESIS, canonical_json, entry_hash
 
 #: The files cross-checked against the ledger entries (see :mod:`crosscheck`).
 _CONTEXT = (layout.TIMELINE, layout.APPROVALS, layout.EVALUATIONS, layout.DRIFT, layout.DATASETS,
@@ -132,9 +132,34 @@ class _Check:
         elif proof is not None:
             self.problems.append(f"{layout.PROOF}: not a JSON object")
         docs = {name: self._json(name) for name in _CONTEXT}
+        self._subject(story)
         self._timeline(docs[layout.TIMELINE], set(involved))
         self.problems.extend(crosscheck.check(docs, story))
         return PackVerification(not self.problems, tuple(self.problems), len(involved), *head)
+
+    def _subject(self, story: list[dict[str, Any]]) -> None:
+        """The manifest's subject must be what the chained entries are about: the manifest is
+        not in its own hash list, so relabelling a pack (another model, version or incident)
+        would otherwise go unnoticed."""
+        m = self.manifest
+        promoted = [e for e in story if e.get("type") == "model_promoted"
+                    and isinstance(e.get("payload"), dict)]
+        subjects = {e.get("subject") for e in story}
+        if m.get("kind") == "version":
+            if not any(e.get("subject") == m.get("model")
+                       and str(e["payload"].get("prod_version")) == str(m.get("version"))
+                       and e["payload"].get("approval_id") == m.get("approval_id")
+                       for e in promoted):
+                self.problems.append(
+                    f"{layout.MANIFEST}: names {m.get('model')} v{m.get('version')} "
+                    f"(approval {m.get('approval_id')}) but no model_promoted entry in the pack "
+                    "records that promotion")
+        elif m.get("kind") != "incident":
+            self.problems.append(f"{layout.MANIFEST}: kind {m.get('kind')!r} is neither "
+                                 "'version' nor 'incident'")
+        if m.get("incident_id") is not None and m.get("incident_id") not in subjects:
+            self.problems.append(f"{layout.MANIFEST}: names incident {m.get('incident_id')} "
+                                 "but none of the pack's ledger entries is about it")
 
     def _files(self) -> None:
         listed: Mapping[str, Any] = self.manifest["files"]
@@ -204,6 +229,18 @@ class _Check:
                 what = "missing" if entry["seq"] > expected else "duplicated or out of order"
                 self.problems.append(f"{layout.CHAIN}: entry {expected} is {what} "
                                      f"(found entry {entry['seq']} at line {number})")
+                broken = True
+                break
+            # Exactly the canonical bytes, as the store keeps them: a reformatted line (say
+            # with a duplicate key, read differently by different JSON readers) would still
+            # hash the same once parsed, so parsing alone proves too little.
+            try:
+                canonical = (canonical_json(entry) + "\n").encode("utf-8")
+            except (TypeError, ValueError):
+                canonical = b""
+            if line.rstrip(b"\r\n") + b"\n" != canonical:
+                self.problems.append(f"{layout.CHAIN}: entry {expected} is not in canonical "
+                                     "JSON form (reformatted, or a key given twice)")
                 broken = True
                 break
             body = {k: v for k, v in entry.items() if k != "hash"}
