@@ -80,7 +80,8 @@ def refresh_after(warehouse: Warehouse, registries: Mapping[str, Registry], acti
 
     The action itself (a response step, a promotion) has already committed with its ledger
     entries; a stale mirror only delays what the audit view shows, so it must not turn a
-    completed action into an error. The audit page shows when the mirror was last refreshed.
+    completed action into an error. The audit page keys its reused reads by the mirror's
+    newest update, so it shows the new runs once they land.
     """
     try:
         sync(warehouse, registries)

@@ -33,9 +33,10 @@ who = signin.current_identity(settings)
 # One unit of work per render, opened below: opening a workspace file with hundreds of tables
 # costs ~40 ms, so a session per read would cost more than the queries themselves.
 render_session: list[Session] = []
-# The ledger's fingerprint once its status is known: every governance change appends to the
-# ledger, so reads keyed by it are reused across reruns until something happens.
-ledger_print: list[tuple[int, int, str]] = []
+# The ledger's fingerprint once its status is known, with the newest entry and the MLflow runs
+# and lineage tables' versions: every governance change appends to the ledger, and the rest is
+# what changes without it, so reads keyed by these are reused until something happens.
+ledger_print: list[tuple[tuple[int, int, str], tuple[object, ...]]] = []
 
 
 def _run(load: Callable[[Session], T], key: Hashable | None = None) -> T:
@@ -198,7 +199,7 @@ with contextlib.ExitStack() as stack:
     render_session.append(session)
     known = ui.ledger_status(warehouse, session)
     if known is not None:
-        ledger_print.append(known)
+        ledger_print.append((known, read(view.context_version)))
 
     # --- filters (sidebar): every one is a SQL parameter -----------------------------------------
     facets = read(view.facets, ("facets",))

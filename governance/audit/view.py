@@ -238,3 +238,10 @@ def as_of(session: Session, moment: datetime) -> tuple[LiveVersion, ...]:
 def champions_at(versions: Sequence[LiveVersion], environment: str = "prod") -> dict[str, str]:
     """``{model: version}`` for one environment of an :func:`as_of` answer."""
     return {v.model_name: v.version for v in versions if v.environment == environment}
+
+
+def context_version(session: Session) -> tuple[Any, ...]:
+    """A cheap key of what audit reads depend on besides the verified ledger rows: the newest
+    entry, and the MLflow runs and lineage tables (they change without a ledger entry)."""
+    row = session.fetch_rows("audit/context_version")[0]
+    return tuple(row.values())

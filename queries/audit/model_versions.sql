@@ -34,13 +34,13 @@ lived AS (
   FROM promotions p
 ),
 trained AS (
-  SELECT split_part(subject, '/', 1) AS model_name, split_part(subject, '/', 2) AS uat_version,
+  SELECT seq, split_part(subject, '/', 1) AS model_name, split_part(subject, '/', 2) AS uat_version,
          get_json_object(payload, '$.training_table') AS training_table,
          get_json_object(payload, '$.dataset_digest') AS dataset_digest,
          CAST(NULL AS STRING) AS code_version, CAST(NULL AS STRING) AS feature_pipeline_version
   FROM governance.ledger WHERE event_type = 'model_trained'
   UNION ALL
-  SELECT get_json_object(payload, '$.model'), get_json_object(payload, '$.uat_version'),
+  SELECT seq, get_json_object(payload, '$.model'), get_json_object(payload, '$.uat_version'),
          get_json_object(payload, '$.training_table'),
          get_json_object(payload, '$.dataset_digest'),
          get_json_object(payload, '$.code_version'),
@@ -49,7 +49,7 @@ trained AS (
 ),
 trained_once AS (  -- a retried step may log a version twice; the newest record wins
   SELECT * FROM trained
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY model_name, uat_version ORDER BY training_table) = 1
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY model_name, uat_version ORDER BY seq DESC) = 1
 ),
 evaluated AS (
   SELECT incident_id, role, model_version, metrics FROM governance.evaluations
@@ -60,10 +60,11 @@ signed AS (
   SELECT approval_id, COUNT(*) AS signatures
   FROM governance.approval_signatures GROUP BY approval_id
 ),
-upstream AS (
+upstream AS (  -- only the training tables at hand: the system table spans the whole account
   SELECT target_table_full_name AS target, COUNT(DISTINCT source_table_full_name) AS n
   FROM system.access.table_lineage
   WHERE source_table_full_name IS NOT NULL
+    AND target_table_full_name IN (SELECT training_table FROM trained_once)
   GROUP BY target_table_full_name
 ),
 rows_ AS (
@@ -90,8 +91,11 @@ rows_ AS (
   LEFT JOIN governance.models m ON m.model_name = l.model_name
   LEFT JOIN trained_once t ON t.model_name = l.model_name AND t.uat_version = l.uat_version
   LEFT JOIN upstream u ON u.target = t.training_table
-  LEFT JOIN system.mlflow.runs_latest ru ON ru.run_id = l.source_run_id
-  LEFT JOIN system.mlflow.runs_latest rp ON rp.run_id = l.prod_run_id
+  -- a deleted run is a missing run for an auditor
+  LEFT JOIN system.mlflow.runs_latest ru
+    ON ru.run_id = l.source_run_id AND ru.delete_time IS NULL
+  LEFT JOIN system.mlflow.runs_latest rp
+    ON rp.run_id = l.prod_run_id AND rp.delete_time IS NULL
   LEFT JOIN evaluated ec
     ON ec.incident_id = a.incident_id AND ec.role = 'candidate'
    AND ec.model_version = l.uat_version

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 
 from governance.audit import view
 from governance.audit.view import AuditFilter
 from governance.errors import DataError
-from governance.warehouse import Session
+from governance.settings import Settings, load_settings
+from governance.warehouse import Session, open_warehouse
 
 BASKET_V2 = ("basket_propensity", "2")
 ALL = {("basket_propensity", "1"), BASKET_V2, ("demand_forecast", "1"),
@@ -212,3 +216,23 @@ def test_event_counts_follow_every_filter(demo: Session) -> None:
     counts = view.event_counts(demo, where)
     assert [(c.event_type, c.environment) for c in counts] == [("drift_detected", "prod")]
     assert counts[0].n == view.events(demo, where, limit=1).total
+
+
+def test_a_deleted_mlflow_run_is_a_gap(demo_settings: Settings, copy_home: Any,
+                                       tmp_path: Path) -> None:
+    """runs_latest keeps deleted runs with a delete_time: for an auditor they are missing."""
+    home = copy_home(demo_settings.home, tmp_path / "home")
+    wh = open_warehouse(load_settings({"GOV_HOME": str(home)}, {}))
+    with wh.session() as s:
+        run_id = next(r for r in view.model_versions(s, AuditFilter()).rows
+                      if (r.model_name, r.prod_version) == BASKET_V2).get("prod_run_id")
+    con = duckdb.connect(str(wh.path))  # type: ignore[attr-defined]
+    try:
+        con.execute("UPDATE mlflow.runs_latest SET delete_time = update_time WHERE run_id = ?",
+                    [run_id])
+    finally:
+        con.close()
+    with wh.session() as s:
+        row = next(r for r in view.model_versions(s, AuditFilter()).rows
+                   if (r.model_name, r.prod_version) == BASKET_V2)
+    assert "prod import run not found in MLflow" in row.gaps
