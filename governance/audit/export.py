@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from governance.audit import trail, view
 from governance.audit.view import AuditFilter, Page, VersionRow
+from governance.errors import DataError
 from governance.ledger import LedgerEntry, canonical_json
 from governance.warehouse import Session
 
@@ -118,8 +119,11 @@ def events_csv(session: Session, where: AuditFilter, *, descending: bool = True,
     Raises:
         DataError: A bad chunk size.
     """
-    rows = _chunks(lambda offset, limit: view.events(
-        session, where, descending=descending, offset=offset, limit=limit), chunk)
+    if not 0 < chunk <= view.MAX_PAGE:  # kept for the versions' signature; events stream
+        raise DataError(f"page size {chunk} is out of range",
+                        hint=f"use 1 to {view.MAX_PAGE} rows")
+    # One streamed query: paging a million entries with OFFSET would re-scan for every chunk.
+    rows = view.iter_events(session, where, descending=descending)
     return _write(EVENT_COLUMNS, (event_record(e) for e in rows))
 
 

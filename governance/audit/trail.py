@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from governance.audit.view import entry_from_row
 from governance.errors import DataError
 from governance.ledger import LedgerEntry
 from governance.warehouse import Session
@@ -91,17 +92,6 @@ class Trail:
         return tuple(e.seq for e in self.entries)
 
 
-def _entry(row: Mapping[str, Any]) -> LedgerEntry:
-    try:
-        payload = json.loads(row["payload"])
-        if not isinstance(payload, dict):
-            raise ValueError("not a JSON object")
-    except ValueError:
-        payload = {"unreadable_payload": str(row["payload"])}
-    return LedgerEntry(int(row["seq"]), row["event_time"], row["actor"], row["environment"],
-                       row["event_type"], row["subject"], payload, row["hash"])
-
-
 def _entries(session: Session, *, incident_id: str = "", approval_id: str = "",
              trained_subject: str = "") -> tuple[LedgerEntry, ...]:
     model = _model_of(session, incident_id) if incident_id else ""
@@ -109,7 +99,7 @@ def _entries(session: Session, *, incident_id: str = "", approval_id: str = "",
                                               "approval_id": approval_id,
                                               "trained_subject": trained_subject,
                                               "model_name": model})
-    return tuple(_entry(r) for r in rows)
+    return tuple(entry_from_row(r) for r in rows)
 
 
 def version_trail(session: Session, model_name: str, prod_version: str) -> Trail:
@@ -164,7 +154,7 @@ def _model_of(session: Session, incident_id: str) -> str:
 
 def _promotions(session: Session, model_name: str) -> list[LedgerEntry]:
     rows = session.fetch_rows("audit/promotions_of", {"model_name": model_name})
-    return [_entry(r) for r in rows]
+    return [entry_from_row(r) for r in rows]
 
 
 def _incident_of(session: Session, approval_id: str) -> str | None:
@@ -239,8 +229,3 @@ def summarize(entry: LedgerEntry) -> str:
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text[:12] if isinstance(value, str) and len(text) == 64 else text[:60]
-
-
-def subjects(trail: Trail) -> Sequence[str]:
-    """Distinct subjects of a trail's entries (for the evidence manifest)."""
-    return tuple(dict.fromkeys(e.subject for e in trail.entries))

@@ -8,7 +8,7 @@ only ever sees one page of rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
@@ -113,6 +113,12 @@ class VersionRow:
         return tuple(missing)
 
 
+def literal(text: str) -> str:
+    """``text`` for the audit queries' ``LIKE ... ESCAPE '!'``: matched as typed, so ``_``
+    or ``%`` in a search are characters, not wildcards."""
+    return text.strip().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
 def _page_args(offset: int, limit: int) -> dict[str, int]:
     if not 0 < limit <= MAX_PAGE:
         raise DataError(f"page size {limit} is out of range", hint=f"use 1 to {MAX_PAGE} rows")
@@ -131,7 +137,7 @@ def model_versions(session: Session, where: AuditFilter, *, sort: str = "live_fr
     """
     if sort not in VERSION_SORTS:
         raise DataError(f"cannot sort by {sort!r}", hint=f"use one of {', '.join(VERSION_SORTS)}")
-    params = {"model_name": where.model, "actor": where.actor, "search": where.search.strip(),
+    params = {"model_name": where.model, "actor": where.actor, "search": literal(where.search),
               "sort": sort, "descending": descending, **where.window(),
               **_page_args(offset, limit)}
     rows = session.fetch_rows("audit/model_versions", params)
@@ -160,10 +166,23 @@ def events(session: Session, where: AuditFilter, *, descending: bool = True, off
     params = {**_event_params(where), "descending": descending, **_page_args(offset, limit)}
     rows = session.fetch_rows("audit/events", params)
     total = sum(c.n for c in event_counts(session, where))
-    return Page(tuple(_entry(r) for r in rows), total, offset, limit)
+    return Page(tuple(entry_from_row(r) for r in rows), total, offset, limit)
 
 
-def _entry(row: Mapping[str, Any]) -> LedgerEntry:
+def iter_events(session: Session, where: AuditFilter, *,
+                descending: bool = True) -> Iterator[LedgerEntry]:
+    """Every entry matching ``where``, streamed in one query (for exports of any size)."""
+    params = {**_event_params(where), "descending": descending, "max_rows": 2**31 - 1,
+              "skip_rows": 0}
+    for row in session.iterate("audit/events", params):
+        yield entry_from_row(dict(zip(_EVENT_COLUMNS, row, strict=True)))
+
+
+_EVENT_COLUMNS = ("seq", "event_time", "actor", "environment", "event_type", "subject",
+                  "payload", "hash")
+
+
+def entry_from_row(row: Mapping[str, Any]) -> LedgerEntry:
     """An entry for display; an unreadable payload is shown as text, not hidden."""
     try:
         payload = json.loads(row["payload"])
@@ -189,7 +208,7 @@ class EventCount:
 def _event_params(where: AuditFilter) -> dict[str, Any]:
     return {"model_name": where.model, "environment": where.environment,
             "event_type": where.event_type, "actor": where.actor.strip(),
-            "search": where.search.strip(), **where.window()}
+            "search": literal(where.search), **where.window()}
 
 
 def event_counts(session: Session, where: AuditFilter) -> tuple[EventCount, ...]:

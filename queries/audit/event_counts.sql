@@ -8,9 +8,10 @@ SELECT event_type, environment, COUNT(*) AS n, MIN(event_time) AS first_time,
 FROM governance.ledger
 WHERE (:model_name = ''
        OR subject = :model_name
-       OR subject LIKE concat(:model_name, '/%')
-       OR subject LIKE concat('INC-', :model_name, '-%')
-       OR subject LIKE concat('APR-', :model_name, '-%')
+       OR startswith(subject, concat(:model_name, '/'))
+       OR subject IN (SELECT incident_id FROM governance.drift_incidents
+                      WHERE model_name = :model_name)
+       OR subject IN (SELECT approval_id FROM governance.approvals WHERE model_name = :model_name)
        -- payloads are canonical JSON (no spaces): a substring test first spares parsing
        -- a million payloads to find the few about this model
        OR (payload LIKE concat('%"model":"', :model_name, '"%')
@@ -19,8 +20,9 @@ WHERE (:model_name = ''
   AND (:event_type = '' OR event_type = :event_type)
   AND (:actor = '' OR lower(actor) = lower(:actor) OR lower(actor) = lower(concat('user:', :actor)))
   AND event_time >= :since AND event_time < :until
-  AND (:search = '' OR subject ILIKE concat('%', :search, '%')
-       OR actor ILIKE concat('%', :search, '%') OR event_type ILIKE concat('%', :search, '%')
-       OR payload ILIKE concat('%', :search, '%'))
+  AND (:search = '' OR subject ILIKE concat('%', :search, '%') ESCAPE '!'
+       OR actor ILIKE concat('%', :search, '%') ESCAPE '!'
+       OR event_type ILIKE concat('%', :search, '%') ESCAPE '!'
+       OR payload ILIKE concat('%', :search, '%') ESCAPE '!')
 GROUP BY event_type, environment
 ORDER BY n DESC, event_type, environment

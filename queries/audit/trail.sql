@@ -25,7 +25,7 @@ found AS (
   SELECT seq, event_time, actor, environment, event_type, subject, payload, hash
   FROM governance.ledger
   WHERE :incident_id <> '' AND event_type = 'drift_detected'
-    AND subject LIKE concat(:model_name, '/%')
+    AND startswith(subject, concat(:model_name, '/'))
     AND get_json_object(payload, '$.incident_id') = :incident_id
   UNION ALL
   SELECT seq, event_time, actor, environment, event_type, subject, payload, hash
