@@ -113,12 +113,6 @@ class VersionRow:
         return tuple(missing)
 
 
-def literal(text: str) -> str:
-    """``text`` for the audit queries' ``LIKE ... ESCAPE '!'``: matched as typed, so ``_``
-    or ``%`` in a search are characters, not wildcards."""
-    return text.strip().replace("!", "!!").replace("%", "!%").replace("_", "!_")
-
-
 def _page_args(offset: int, limit: int) -> dict[str, int]:
     if not 0 < limit <= MAX_PAGE:
         raise DataError(f"page size {limit} is out of range", hint=f"use 1 to {MAX_PAGE} rows")
@@ -137,7 +131,7 @@ def model_versions(session: Session, where: AuditFilter, *, sort: str = "live_fr
     """
     if sort not in VERSION_SORTS:
         raise DataError(f"cannot sort by {sort!r}", hint=f"use one of {', '.join(VERSION_SORTS)}")
-    params = {"model_name": where.model, "actor": where.actor, "search": literal(where.search),
+    params = {"model_name": where.model, "actor": where.actor, "search": where.search.strip(),
               "sort": sort, "descending": descending, **where.window(),
               **_page_args(offset, limit)}
     rows = session.fetch_rows("audit/model_versions", params)
@@ -208,7 +202,7 @@ class EventCount:
 def _event_params(where: AuditFilter) -> dict[str, Any]:
     return {"model_name": where.model, "environment": where.environment,
             "event_type": where.event_type, "actor": where.actor.strip(),
-            "search": literal(where.search), **where.window()}
+            "search": where.search.strip(), **where.window()}
 
 
 def event_counts(session: Session, where: AuditFilter) -> tuple[EventCount, ...]:

@@ -9,9 +9,8 @@ FROM governance.ledger
 WHERE (:model_name = ''
        OR subject = :model_name
        OR startswith(subject, concat(:model_name, '/'))
-       OR subject IN (SELECT incident_id FROM governance.drift_incidents
-                      WHERE model_name = :model_name)
-       OR subject IN (SELECT approval_id FROM governance.approvals WHERE model_name = :model_name)
+       OR startswith(subject, concat('INC-', :model_name, '-'))
+       OR startswith(subject, concat('APR-', :model_name, '-'))
        -- payloads are canonical JSON (no spaces): a substring test first spares parsing
        -- a million payloads to find the few about this model
        OR (payload LIKE concat('%"model":"', :model_name, '"%')
@@ -20,9 +19,9 @@ WHERE (:model_name = ''
   AND (:event_type = '' OR event_type = :event_type)
   AND (:actor = '' OR lower(actor) = lower(:actor) OR lower(actor) = lower(concat('user:', :actor)))
   AND event_time >= :since AND event_time < :until
-  AND (:search = '' OR subject ILIKE concat('%', :search, '%') ESCAPE '!'
-       OR actor ILIKE concat('%', :search, '%') ESCAPE '!'
-       OR event_type ILIKE concat('%', :search, '%') ESCAPE '!'
-       OR payload ILIKE concat('%', :search, '%') ESCAPE '!')
+  AND (:search = '' OR subject ILIKE concat('%', :search, '%')
+       OR actor ILIKE concat('%', :search, '%')
+       OR event_type ILIKE concat('%', :search, '%')
+       OR payload ILIKE concat('%', :search, '%'))
 GROUP BY event_type, environment
 ORDER BY n DESC, event_type, environment

@@ -4,8 +4,8 @@
 -- Runs here and on Databricks SQL, where system.mlflow.runs_latest and system.access.table_lineage
 -- are the platform's system tables (locally: stand-ins with the same columns).
 -- Empty text parameters mean "no filter"; :actor matches the approver, the requester or the
--- candidate run's author, with or without the "user:" prefix. :search is matched literally: the
--- caller escapes %, _ and ! with "!".
+-- candidate run's author, with or without the "user:" prefix. In :search, % and _ are
+-- LIKE wildcards.
 -- :sort is live_from | model | approver | incident; :descending flips it. Paging in SQL; total_rows is the filtered count before paging.
 -- params: model_name STRING, actor STRING, search STRING, since TIMESTAMP, until TIMESTAMP,
 --         sort STRING, descending BOOLEAN, max_rows INT, skip_rows INT
@@ -125,7 +125,7 @@ filtered AS (
     AND (:search = '' OR lower(concat_ws(' ', r.model_name, r.approval_id, r.incident_id,
            r.decided_by, r.requested_by, r.decision_comment, r.training_table,
            r.candidate_run_id, r.prod_run_id, r.dataset_digest, r.model_digest))
-         LIKE concat('%', lower(:search), '%') ESCAPE '!')
+         LIKE concat('%', lower(:search), '%'))
 )
 SELECT model_name, prod_version, uat_version, live_from, live_until, is_champion, reason,
        approval_id, approval_state, requested_by, requested_at, decided_by, decided_at,

@@ -238,14 +238,6 @@ def test_a_deleted_mlflow_run_is_a_gap(demo_settings: Settings, copy_home: Any,
     assert "prod import run not found in MLflow" in row.gaps
 
 
-def test_search_text_is_literal_not_a_pattern(demo: Session) -> None:
-    assert view.events(demo, AuditFilter(search="basket_propensity"), limit=5).total > 0
-    assert view.events(demo, AuditFilter(search="basket%propensity"), limit=5).total == 0
-    assert view.events(demo, AuditFilter(search="basketXpropensity"), limit=5).total == 0
-    assert view.model_versions(demo, AuditFilter(search="basket%propensity")).total == 0
-    assert view.literal(" a!%_ ") == "a!!!%!_"
-
-
 def test_streamed_events_are_every_match_in_order(demo: Session) -> None:
     where = AuditFilter(model="basket_propensity")
     streamed = [e.seq for e in view.iter_events(demo, where, descending=False)]
