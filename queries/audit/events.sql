@@ -3,8 +3,9 @@
 -- (subject "<model>", "<model>/<version>", its incident and approval ids "INC-<model>-…" and
 -- "APR-<model>-…", or payload.model). :search matches subject, actor, type or payload text,
 -- with % and _ as LIKE wildcards: ILIKE per column without ESCAPE is a fast case-insensitive
--- substring scan (~30x cheaper than lowering one concatenation, ~40x cheaper than ESCAPE). The filtered total comes from
--- audit/event_counts: a window count here would materialise every matching row.
+-- substring scan (~30x cheaper than lowering one concatenation, ~40x cheaper than ESCAPE).
+-- The filtered total comes from audit/event_counts: a window count here would materialise
+-- every matching row.
 -- params: model_name STRING, environment STRING, event_type STRING, actor STRING,
 --         search STRING, since TIMESTAMP, until TIMESTAMP, descending BOOLEAN,
 --         max_rows INT, skip_rows INT
