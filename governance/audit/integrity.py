@@ -90,12 +90,23 @@ _LOCK = threading.Lock()
 _STOP = threading.Event()
 
 
-def fingerprint(session: Session, upto: int | None = None) -> tuple[int, int, str]:
-    """``(row count, max seq, checksum)`` of the ledger rows with ``seq <= upto`` (all rows
-    when ``upto`` is ``None``), computed in SQL."""
+def fingerprint(session: Session, upto: int | None = None,
+                after: int = 0) -> tuple[int, int, str]:
+    """``(row count, max seq, checksum)`` of the ledger rows with ``after < seq <= upto`` (to
+    the end when ``upto`` is ``None``), computed in SQL."""
     row = session.fetch_rows("audit/ledger_fingerprint",
-                             {"upto": 2**62 if upto is None else upto})[0]
+                             {"after": after, "upto": 2**62 if upto is None else upto})[0]
     return int(row["n"] or 0), int(row["max_seq"] or 0), str(row["checksum"] or "")
+
+
+def _joined(prefix: tuple[int, int, str], tail: tuple[int, int, str]) -> tuple[int, int, str]:
+    """The fingerprint of two adjacent seq ranges, as one scan of both would give it (count
+    adds, the max is the tail's, XOR composes; the engines print it as a decimal integer)."""
+    if not tail[0]:
+        return prefix
+    if not prefix[0]:
+        return tail
+    return prefix[0] + tail[0], tail[1], str(int(prefix[2]) ^ int(tail[2]))
 
 
 def _head(session: Session) -> int:
@@ -153,6 +164,11 @@ def status(session: Session, workspace: str) -> LedgerStatus:
             never share a result.
     """
     head, known = _plan(session, workspace)
+    return _settle(session, workspace, head, known)
+
+
+def _settle(session: Session, workspace: str, head: int, known: _Known | None) -> LedgerStatus:
+    """The status given a plan: the remembered answer, or a walk of what it does not cover."""
     if known is not None and (known.upto == head or not known.verification.intact):
         return _answer(known, cached=True)
     started = time.perf_counter()
@@ -167,8 +183,11 @@ def status(session: Session, workspace: str) -> LedgerStatus:
         close = getattr(rows, "close", None)
         if close is not None:  # a broken entry stops the walk mid-stream: end the stream
             close()
-    # The walk read inside this unit of work, so the rows it saw are the rows fingerprinted.
-    fresh = _remember(workspace, fingerprint(session, head), result)
+    # The walk read inside this unit of work, so the rows it saw are the rows fingerprinted;
+    # a known prefix was fingerprinted by the plan, so only the walked tail is scanned here.
+    whole = (_joined(known.fingerprint, fingerprint(session, head, after=known.upto))
+             if known is not None else fingerprint(session, head))
+    fresh = _remember(workspace, whole, result)
     return _answer(fresh, cached=False, seconds=time.perf_counter() - started)
 
 
@@ -191,7 +210,7 @@ def check(warehouse: Warehouse, session: Session | None = None) -> LedgerStatus 
         if known is not None and (todo == 0 or not known.verification.intact):
             return _answer(known, cached=True)
         if todo <= INLINE_ROWS:
-            return status(session, workspace)
+            return _settle(session, workspace, head, known)
     with _LOCK:
         walk = _WALKS.get(workspace)
         failed = walk is not None and walk["done"] and walk["error"] is not None

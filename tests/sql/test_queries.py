@@ -147,7 +147,7 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
                     "model_name": "demand_forecast"},
     "audit/promotions_of": {"model_name": "demand_forecast"},
     "audit/as_of": {"as_of": datetime(2100, 1, 1)},
-    "audit/ledger_fingerprint": {"upto": 10},
+    "audit/ledger_fingerprint": {"after": 2, "upto": 10},
     "audit/ledger_after": {"after_seq": 3, "max_rows": 5},
     "mlflow/forget_runs": {"workspace_id": "uat"},
     "mlflow/insert_run": {

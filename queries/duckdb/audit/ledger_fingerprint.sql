@@ -3,4 +3,4 @@ SELECT COUNT(*) AS n, MAX(seq) AS max_seq,
        CAST(bit_xor(hash(seq, event_time, actor, environment, event_type, subject, payload,
                          hash)) AS VARCHAR) AS checksum
 FROM governance.ledger
-WHERE seq <= $upto
+WHERE seq > $after AND seq <= $upto

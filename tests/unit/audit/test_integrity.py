@@ -133,3 +133,25 @@ def test_check_finds_a_tampered_entry_in_the_background(copy: Warehouse,
 
 def test_check_answers_a_short_tail_inline(copy: Warehouse) -> None:
     assert isinstance(integrity.check(copy), integrity.LedgerStatus)
+
+
+def test_fingerprints_of_adjacent_ranges_compose(copy: Warehouse) -> None:
+    """The tail walk joins the prefix's fingerprint with the tail's; it must equal one scan."""
+    with copy.session() as s:
+        head = integrity.fingerprint(s)[1]
+        for split in (0, 1, head // 2, head - 1, head):
+            joined = integrity._joined(integrity.fingerprint(s, split),
+                                       integrity.fingerprint(s, head, after=split))
+            assert joined == integrity.fingerprint(s, head)
+
+
+def test_after_an_append_the_next_check_is_cached(copy: Warehouse) -> None:
+    status(copy)
+    with copy.session() as s:
+        ledger.append(s, actor="system:test", environment="global", event_type="test_event",
+                      subject="x")
+    walked = status(copy)
+    assert not walked.cached
+    again = status(copy)
+    assert again.cached
+    assert again.fingerprint == walked.fingerprint
