@@ -186,18 +186,25 @@ _DECODER = json.JSONDecoder()
 _text = json.encoder.encode_basestring  # what canonical_json writes for a str (ensure_ascii=False)
 
 
-def _body_text(row: tuple[Any, ...]) -> str:
-    """``canonical_json(entry.body())`` of a stored row whose payload text is canonical.
+def body_text(seq: int, time_text: str, actor: str, environment: str, event_type: str,
+              subject: str, payload_text: str) -> str:
+    """``canonical_json(entry.body())`` from its parts, ``payload_text`` already canonical and
+    ``time_text`` the ``YYYY-MM-DDTHH:MM:SS.ffffff`` form (the ``Z`` is added here).
 
-    Written out by hand because the walk does this a million times: the keys are already in
-    sorted order and the payload is spliced in as stored, which equals re-encoding it once it
-    has been checked to be canonical. :func:`entry_hash` stays the definition; the ledger
-    property tests hold the two together.
+    Written out by hand because the walk (and the large demo's bulk writer) does this a million
+    times: the keys are already in sorted order and the payload is spliced in as given.
+    :func:`entry_hash` stays the definition; the ledger property tests hold the two together.
     """
-    seq, time, actor, environment, event_type, subject, payload = row[:7]
     return (f'{{"actor":{_text(actor)},"environment":{_text(environment)},'
-            f'"payload":{payload},"seq":{int(seq)},"subject":{_text(subject)},'
-            f'"time":"{time.isoformat(timespec="microseconds")}Z","type":{_text(event_type)}}}')
+            f'"payload":{payload_text},"seq":{int(seq)},"subject":{_text(subject)},'
+            f'"time":"{time_text}Z","type":{_text(event_type)}}}')
+
+
+def _body_text(row: tuple[Any, ...]) -> str:
+    """:func:`body_text` of a stored row (``ledger/all_entries`` column order)."""
+    seq, time, actor, environment, event_type, subject, payload = row[:7]
+    return body_text(seq, time.isoformat(timespec="microseconds"), actor, environment,
+                     event_type, subject, payload)
 
 
 def verify_rows(rows: Iterable[tuple[Any, ...]], *, after: tuple[int, str] = (0, GENESIS)

@@ -10,7 +10,6 @@ Rows then go to DuckDB in chunks of Arrow tables, never as one statement per row
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from governance.errors import GovernanceError
-from governance.ledger import GENESIS, canonical_json
+from governance.ledger import GENESIS, body_text, canonical_json
 from governance.warehouse import Session
 
 CHUNK = 200_000
@@ -108,14 +107,6 @@ def write_chain(session: Session, events: Events, *, first_seq: int = 1,
     texts = np.datetime_as_string(stamps, unit="us")
     seq_of = np.empty(len(events), dtype=np.int64)
     hash_of: list[str] = [""] * len(events)
-    quoted: dict[str, str] = {}
-
-    def q(text: str) -> str:
-        found = quoted.get(text)
-        if found is None:
-            found = quoted[text] = json.dumps(text, ensure_ascii=False)
-        return found
-
     sha = hashlib.sha256
     for start in range(0, len(events), CHUNK):
         rows: dict[str, list[Any]] = {k: [] for k in ("seq", "actor", "environment",
@@ -130,9 +121,7 @@ def write_chain(session: Session, events: Events, *, first_seq: int = 1,
                                           for k, v in payload.items()})
             actor, env, kind, subject = (events.actors[i], events.environments[i],
                                          events.types[i], events.subjects[i])
-            body = (f'{{"actor":{q(actor)},"environment":{q(env)},"payload":{payload},'
-                    f'"seq":{seq},"subject":{q(subject)},"time":"{texts[pos]}Z",'
-                    f'"type":{q(kind)}}}')
+            body = body_text(seq, str(texts[pos]), actor, env, kind, subject, payload)
             prev_hash = sha((prev_hash + body).encode("utf-8")).hexdigest()
             seq_of[i], hash_of[i] = seq, prev_hash
             for key, value in (("seq", seq), ("actor", actor), ("environment", env),
