@@ -243,3 +243,16 @@ def test_streamed_events_are_every_match_in_order(demo: Session) -> None:
     streamed = [e.seq for e in view.iter_events(demo, where, descending=False)]
     assert len(streamed) == view.events(demo, where, limit=1).total
     assert streamed == sorted(streamed)
+
+
+def test_events_and_their_counts_filter_alike() -> None:
+    """audit/events and audit/event_counts carry the same WHERE clause (SQL files cannot share
+    one); the page's total and chart depend on it, so a change to one must reach the other."""
+    from governance import sql
+
+    def where(name: str) -> str:
+        text = sql.QUERIES_DIR.joinpath(f"{name}.sql").read_text(encoding="utf-8")
+        body = text[text.index("WHERE"):]
+        return body[:min(i for i in (body.find("GROUP BY"), body.find("ORDER BY")) if i > 0)]
+
+    assert where("audit/events") == where("audit/event_counts")
